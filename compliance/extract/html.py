@@ -1,0 +1,523 @@
+"""HTML and plain-text pages to a `Document`.
+
+The main text comes from trafilatura. Credits often sit outside it (bylines,
+source boxes, captions, metadata), so we also walk the visible text of the
+whole page once, keep each line with the zone it sits in, and read the
+page's metadata (meta tags, JSON-LD) ourselves.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml import etree
+
+from ..ingest.decode import decode_bytes
+from ..model import Block, Document, MetaField, Page, Zone
+from .language import detect_language
+
+SKIP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "head",
+    "iframe",
+    "object",
+    "embed",
+    "select",
+    "option",
+    "textarea",
+    "button",
+    "canvas",
+    "video",
+    "audio",
+    "map",
+}
+BLOCK_TAGS = {
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "time",
+    "cite",
+    "small",
+}
+_CAPTION_HINT = re.compile(
+    r"caption|photo|foto|bild|image|img|picture|gallery|galerie|media-credit|credit-photo"
+    r"|copyright-image|lightbox|slideshow|thumbnail|teaser-img",
+    re.IGNORECASE,
+)
+_BYLINE_HINT = re.compile(
+    r"byline|author|autor|auteur|dateline|source|quelle|fonte|fuente|credit|copyright|signature"
+    r"|agency|agentur|agence|article-info|article__info|meta-info|post-meta|entry-meta"
+    r"|article-meta|writer|reporter",
+    re.IGNORECASE,
+)
+_AD_HINT = re.compile(
+    r"(?:^|[\s_-])(?:ad|ads|adv|advert\w*|adslot|adunit|adsbygoogle|dfp|gpt-ad|banner-ad"
+    r"|sponsored|taboola|outbrain|werbung|anzeige|publicite|commercial)(?:$|[\s_-])",
+    re.IGNORECASE,
+)
+AD_HOSTS = (
+    "googlesyndication.com",
+    "doubleclick.net",
+    "adservice.google",
+    "googletagservices.com",
+    "adnxs.com",
+    "taboola.com",
+    "outbrain.com",
+    "criteo.",
+    "amazon-adsystem.com",
+    "pubmatic.com",
+    "rubiconproject.com",
+    "smartadserver.com",
+    "adform.net",
+    "yieldlove",
+    "media.net",
+    "mgid.com",
+    "revcontent.com",
+    "propellerads",
+    "adsterra",
+    "ezoic",
+    "openx.net",
+)
+AD_LABELS = {
+    "advertisement",
+    "advertising",
+    "anzeige",
+    "werbung",
+    "publicité",
+    "publicite",
+    "publicidad",
+    "pubblicità",
+    "pubblicita",
+    "reklame",
+    "advertentie",
+    "реклама",
+    "sponsored",
+    "gesponsert",
+    "annonce",
+    "ad",
+    "ads",
+    "publicidade",
+    "reklama",
+}
+PARTY_META_NAMES = {
+    "author",
+    "dc.creator",
+    "dcterms.creator",
+    "article:author",
+    "byl",
+    "sailthru.author",
+    "parsely-author",
+    "copyright",
+    "dc.rights",
+    "dcterms.rights",
+    "dc.publisher",
+    "publisher",
+    "dc.source",
+    "source",
+    "original-source",
+    "syndication-source",
+    "article:publisher",
+    "og:site_name",
+    "twitter:creator",
+    "creator",
+    "cxenseparse:author",
+    "news_source",
+    "article:source",
+    "dcterms.rightsholder",
+    "rights",
+}
+JSONLD_PARTY_KEYS = {
+    "author",
+    "creator",
+    "publisher",
+    "sourceOrganization",
+    "copyrightHolder",
+    "creditText",
+    "provider",
+    "copyrightNotice",
+    "contributor",
+    "accountablePerson",
+    "isBasedOn",
+}
+MAX_JSONLD_NODES = 5000
+MAX_LINES = 20000
+
+
+class ExtractionError(ValueError):
+    """The page holds nothing that can be read as text."""
+
+
+def looks_like_html(text: str) -> bool:
+    head = text[:4096].lower()
+    return (
+        "<html" in head or "<!doctype" in head or "<body" in head or "<p>" in head or "<div" in head
+    )
+
+
+def extract(page: Page) -> Document:
+    """HTML goes through trafilatura; plain text is split into paragraphs."""
+    text = decode_bytes(page.raw, page.content_type).text
+    if page.content_type == "text/plain" or not looks_like_html(text):
+        return extract_text(text)
+    return extract_html(text, page.url)
+
+
+def extract_text(text: str) -> Document:
+    """Plain text: paragraphs are separated by blank lines (or lines, if none are blank)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    if not text.strip():
+        raise ExtractionError("the page holds no text")
+    paragraphs = [p for chunk in re.split(r"\n\s*\n", text) for p in _text_chunk(chunk)]
+    blocks = _main_blocks([p for p in paragraphs if p])
+    main_text = "\n".join(b.text for b in blocks)
+    title = blocks[0].text if blocks and len(blocks[0].text) <= 200 else None
+    ad_signals = tuple(f"ad label: {b.text!r}" for b in blocks if b.text.lower() in AD_LABELS)
+    return Document(
+        text=main_text,
+        blocks=blocks,
+        title=title,
+        lang=detect_language(main_text),
+        declared_lang=None,
+        meta=(),
+        canonical_url=None,
+        site_name=None,
+        published=None,
+        links=tuple(_urls_in(main_text)),
+        ad_signals=ad_signals,
+    )
+
+
+def _text_chunk(chunk: str) -> list[str]:
+    """A blank-line-separated chunk: hard-wrapped prose is one paragraph, short lines stay apart."""
+    lines = [_clean(line) for line in chunk.split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) > 1 and all(len(line) >= 50 for line in lines[:-1]):
+        return [" ".join(lines)]
+    return lines
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _main_blocks(paragraphs: list[str]) -> tuple[Block, ...]:
+    blocks = []
+    offset = 0
+    for paragraph in paragraphs:
+        blocks.append(
+            Block(
+                paragraph, offset, offset + len(paragraph), "main", lang=detect_language(paragraph)
+            )
+        )
+        offset += len(paragraph) + 1
+    return tuple(blocks)
+
+
+def _urls_in(text: str) -> Iterator[str]:
+    seen = set()
+    for match in re.finditer(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", text):
+        url = match.group(0).rstrip(".,;:")
+        if url not in seen:
+            seen.add(url)
+            yield url
+
+
+def parse_html(text: str) -> Any:
+    """An lxml tree, or ExtractionError when the markup holds no element at all."""
+    text = text.replace("\x00", "")
+    if text.lstrip().startswith("<?xml"):
+        text = re.sub(r"^\s*<\?xml[^>]*\?>", "", text)  # lxml refuses str with an XML declaration
+    try:
+        tree = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as exc:
+        raise ExtractionError(f"unparsable HTML: {exc}") from None
+    return tree
+
+
+def extract_html(text: str, url: str | None = None) -> Document:
+    tree = parse_html(text)
+    meta, jsonld = _metadata(tree)
+    result = _trafilatura(tree, url, fast=True)
+    paragraphs = _paragraphs(result)
+    if _looks_like_navigation(paragraphs):
+        # The fast path sometimes keeps a menu as the article; the full cascade rarely does.
+        slow = _trafilatura(tree, url, fast=False)
+        if slow is not None:
+            result, paragraphs = slow, _paragraphs(slow)
+    main = _main_blocks([p for p in paragraphs if p])
+    joined = "\n".join(b.text for b in main)
+    others, ad_labels = _zone_lines(tree, _squash(joined))
+    lang = detect_language(joined) if joined else None
+    declared = _declared_lang(tree)
+    title = getattr(result, "title", None) or _first_text(tree, "//title")
+    published = getattr(result, "date", None) or jsonld.get("datePublished")
+    return Document(
+        text=joined,
+        blocks=main + others,
+        title=title,
+        lang=lang or declared,
+        declared_lang=declared,
+        meta=tuple(meta),
+        canonical_url=_canonical(tree),
+        site_name=getattr(result, "sitename", None),
+        published=str(published) if published else None,
+        links=tuple(_links(tree)),
+        ad_signals=tuple(_ad_signals(tree)) + ad_labels,
+    )
+
+
+def _trafilatura(tree: Any, url: str | None, *, fast: bool) -> Any:
+    return trafilatura.bare_extraction(
+        copy.deepcopy(tree),
+        url=url,
+        fast=fast,
+        include_comments=False,
+        with_metadata=True,
+    )
+
+
+def _paragraphs(result: Any) -> list[str]:
+    text = getattr(result, "text", None) or ""
+    return [_clean(p) for p in text.split("\n")]
+
+
+def _looks_like_navigation(paragraphs: list[str]) -> bool:
+    """Many short lines and little prose: a menu, not an article."""
+    lines = [p for p in paragraphs if p]
+    if len(lines) < 12:
+        return not lines
+    short = sum(1 for p in lines if len(p) < 40)
+    return short / len(lines) > 0.6
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _first_text(tree: Any, xpath: str) -> str | None:
+    found = tree.xpath(xpath)
+    if found:
+        value = found[0].text_content().strip()
+        return value or None
+    return None
+
+
+def _hint(element: Any) -> str:
+    attrs = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
+    return f"{element.tag} {attrs}".strip()
+
+
+def _zone_lines(tree: Any, main_squashed: str) -> tuple[tuple[Block, ...], tuple[str, ...]]:
+    """Visible lines outside the main text, each tagged caption, byline or outside."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    blocks: list[Block] = []
+    ad_labels: list[str] = []
+    buffer: list[str] = []
+    zones: list[tuple[Zone | None, str]] = [(None, "")]
+    offsets = {"byline": 0, "caption": 0, "outside": 0, "meta": 0, "main": 0}
+
+    def flush() -> None:
+        line = _clean("".join(buffer))
+        buffer.clear()
+        if not line or len(blocks) >= MAX_LINES:
+            return
+        if line.lower().strip(" -–—:") in AD_LABELS:
+            ad_labels.append(f"ad label: {line!r}")
+        if line in main_squashed:
+            return
+        zone, hint = zones[-1]
+        zone = zone or "outside"
+        start = offsets[zone]
+        blocks.append(Block(line, start, start + len(line), zone, hint=hint))
+        offsets[zone] = start + len(line) + 1
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in SKIP_TAGS or not tag:
+                if tag:
+                    walker.skip_subtree()
+                if element.tail and tag:
+                    pass  # tails are handled on "end", which iterwalk still sends
+                continue
+            if tag in BLOCK_TAGS:
+                flush()
+                hint = _hint(element)
+                parent_zone = zones[-1][0]
+                zone: Zone | None = parent_zone
+                if parent_zone != "caption":
+                    if tag in ("figure", "figcaption") or _CAPTION_HINT.search(hint):
+                        zone = "caption"
+                    elif _BYLINE_HINT.search(hint):
+                        zone = "byline"
+                zones.append((zone, hint))
+            if element.text:
+                buffer.append(element.text)
+        else:
+            if tag in BLOCK_TAGS and tag not in SKIP_TAGS:
+                flush()
+                if len(zones) > 1:
+                    zones.pop()
+            if element.tail:
+                buffer.append(element.tail)
+    flush()
+    return tuple(blocks), tuple(dict.fromkeys(ad_labels))[:20]
+
+
+def _metadata(tree: Any) -> tuple[list[MetaField], dict[str, Any]]:
+    fields: list[MetaField] = []
+    for element in tree.iter("meta"):
+        key = (element.get("name") or element.get("property") or "").strip().lower()
+        value = _clean(element.get("content") or "")
+        if key in PARTY_META_NAMES and value:
+            fields.append(MetaField(key, value[:500]))
+    extra: dict[str, Any] = {}
+    for script in tree.iter("script"):
+        if (script.get("type") or "").strip().lower() != "application/ld+json":
+            continue
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except (ValueError, RecursionError):
+            continue
+        for key, value in _walk_jsonld(data):
+            if key in JSONLD_PARTY_KEYS:
+                for name in _names(value):
+                    fields.append(MetaField(f"jsonld:{key}", name[:500]))
+            elif key in ("datePublished", "inLanguage") and isinstance(value, str):
+                extra.setdefault(key, value)
+    return fields, extra
+
+
+def _walk_jsonld(data: Any) -> Iterator[tuple[str, Any]]:
+    stack = [data]
+    seen = 0
+    while stack and seen < MAX_JSONLD_NODES:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield str(key), value
+                if isinstance(value, dict | list) and key not in JSONLD_PARTY_KEYS:
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _names(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if value.strip():
+            yield _clean(value)
+    elif isinstance(value, dict):
+        for key in ("name", "legalName", "alternateName"):
+            if isinstance(value.get(key), str) and value[key].strip():
+                yield _clean(value[key])
+                break
+    elif isinstance(value, list):
+        for item in value[:20]:
+            yield from _names(item)
+
+
+def _canonical(tree: Any) -> str | None:
+    for link in tree.iter("link"):
+        if (link.get("rel") or "").strip().lower() == "canonical" and link.get("href"):
+            href = link.get("href").strip()
+            if href.startswith(("http://", "https://")):
+                return href
+    for element in tree.iter("meta"):
+        if (element.get("property") or "").lower() == "og:url":
+            content = (element.get("content") or "").strip()
+            if content.startswith(("http://", "https://")):
+                return content
+    return None
+
+
+def _declared_lang(tree: Any) -> str | None:
+    candidates = [tree.get("lang"), tree.get("{http://www.w3.org/XML/1998/namespace}lang")]
+    for element in tree.iter("meta"):
+        key = (element.get("http-equiv") or element.get("property") or "").lower()
+        if key in ("content-language", "og:locale"):
+            candidates.append(element.get("content"))
+    for value in candidates:
+        if value:
+            code = re.split(r"[-_]", value.strip().lower())[0]
+            if re.fullmatch(r"[a-z]{2,3}", code):
+                return code
+    return None
+
+
+def _links(tree: Any) -> Iterator[str]:
+    seen: set[str] = set()
+    for anchor in tree.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if href.startswith(("http://", "https://")) and href not in seen:
+            seen.add(href)
+            yield href
+            if len(seen) >= 500:
+                return
+
+
+def _ad_signals(tree: Any) -> Iterator[str]:
+    found = 0
+    for element in tree.iter("script", "iframe", "ins", "div", "aside", "section"):
+        if found >= 20:
+            return
+        src = (element.get("src") or "").lower()
+        if src and any(host in src for host in AD_HOSTS):
+            found += 1
+            yield f"ad network: {src[:120]}"
+            continue
+        hint = " ".join(str(element.get(a, "")) for a in ("class", "id"))
+        if hint.strip() and _AD_HINT.search(hint):
+            found += 1
+            yield f"ad slot: <{element.tag} {hint.strip()[:80]}>"

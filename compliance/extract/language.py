@@ -1,0 +1,30 @@
+"""Language identification with py3langid's bundled model (no downloads)."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+MIN_LETTERS = 25  # shorter texts are guessed too unreliably to count as evidence
+MIN_CONFIDENCE = 0.90
+_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _identifier() -> LanguageIdentifier:
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def letters(text: str) -> int:
+    return len(_LETTER.findall(text))
+
+
+@lru_cache(maxsize=4096)
+def detect_language(text: str, min_letters: int = MIN_LETTERS) -> str | None:
+    """ISO 639-1 code of `text`, or None when it is too short or the guess is unsure."""
+    if letters(text) < min_letters:
+        return None
+    lang, prob = _identifier().classify(text[:4000])
+    return lang if prob >= MIN_CONFIDENCE else None

@@ -1,0 +1,216 @@
+"""Write an audit's outputs atomically: findings.jsonl, errors.jsonl, findings.csv, report.html.
+
+Each file is written to a temporary name in the output folder and renamed
+into place only when the audit completes, so a crash or a full disk leaves
+the previous report intact, never half a report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+FORMATS = ("jsonl", "html", "csv")
+CSV_COLUMNS = [
+    "id",
+    "severity",
+    "confidence",
+    "level",
+    "agency",
+    "clause",
+    "actions",
+    "url",
+    "domain",
+    "page_lang",
+    "title",
+    "licence",
+    "licence_status",
+    "dispatch",
+    "match_kind",
+    "evidence",
+    "fetched_at",
+    "sha256",
+    "source",
+    "explanation",
+]
+CSV_CELL_LIMIT = 32_000  # spreadsheet programs cut cells near 32,767 characters
+
+
+class AtomicFile:
+    """A text file that appears under its name only on `commit()`."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.tmp = Path(tmp)
+        self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+    def commit(self) -> None:
+        self.handle.flush()
+        os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self.tmp, self.path)
+
+    def abort(self) -> None:
+        if not self.handle.closed:
+            self.handle.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def write_atomic(path: Path, text: str) -> None:
+    target = AtomicFile(path)
+    try:
+        target.handle.write(text)
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+
+
+@dataclass
+class AuditStats:
+    pages: int = 0
+    errors: int = 0
+    pages_with_findings: int = 0
+    findings: int = 0
+    violations: int = 0
+    notes: int = 0
+    by_severity: Counter[str] = field(default_factory=Counter)
+    by_agency: Counter[str] = field(default_factory=Counter)
+    by_domain: Counter[str] = field(default_factory=Counter)
+    by_clause: Counter[str] = field(default_factory=Counter)
+
+    def add_findings(self, records: list[dict[str, Any]]) -> None:
+        self.pages += 1
+        if records:
+            self.pages_with_findings += 1
+        for record in records:
+            self.findings += 1
+            if record["level"] == "violation":
+                self.violations += 1
+                self.by_severity[record["severity"]] += 1
+                self.by_agency[record["clause"]["agency"]] += 1
+                self.by_domain[record["page"]["domain"] or "(unknown)"] += 1
+                self.by_clause[record["clause"]["id"]] += 1
+            else:
+                self.notes += 1
+
+
+class ReportWriter:
+    """Streams findings and errors to temporary files; `close()` publishes them all at once."""
+
+    def __init__(self, out_dir: Path, formats: tuple[str, ...], header: dict[str, Any]):
+        self.out_dir = out_dir
+        self.formats = formats
+        self.header = header
+        self.stats = AuditStats()
+        self.findings: list[dict[str, Any]] = []
+        self.errors: list[dict[str, Any]] = []
+        self._jsonl = AtomicFile(out_dir / "findings.jsonl") if "jsonl" in formats else None
+        self._errors = AtomicFile(out_dir / "errors.jsonl")
+
+    def add_page(self, records: list[dict[str, Any]]) -> None:
+        self.stats.add_findings(records)
+        for record in records:
+            self.findings.append(record)
+            if self._jsonl:
+                self._jsonl.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def add_error(self, record: dict[str, Any]) -> None:
+        self.stats.errors += 1
+        self.errors.append(record)
+        self._errors.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> list[Path]:
+        written = []
+        try:
+            if self._jsonl:
+                self._jsonl.commit()
+                written.append(self._jsonl.path)
+            self._errors.commit()
+            written.append(self._errors.path)
+            if "csv" in self.formats:
+                write_atomic(self.out_dir / "findings.csv", findings_csv(self.findings))
+                written.append(self.out_dir / "findings.csv")
+            if "html" in self.formats:
+                html = render_html(self.header, self.stats, self.findings, self.errors)
+                write_atomic(self.out_dir / "report.html", html)
+                written.append(self.out_dir / "report.html")
+        except BaseException:
+            self.abort()
+            raise
+        return written
+
+    def abort(self) -> None:
+        for target in (self._jsonl, self._errors):
+            if target:
+                target.abort()
+
+
+def findings_csv(findings: list[dict[str, Any]]) -> str:
+    """One row per finding; lists joined with ' | ', long cells cut for spreadsheet programs."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for record in findings:
+        licence = record["licence"] or {}
+        row = {
+            "id": record["id"],
+            "severity": record["severity"],
+            "confidence": record["confidence"],
+            "level": record["level"],
+            "agency": record["clause"]["agency"],
+            "clause": record["clause"]["id"],
+            "actions": " | ".join(record["actions"]),
+            "url": record["page"]["url"] or "",
+            "domain": record["page"]["domain"] or "",
+            "page_lang": record["page"]["lang"] or "",
+            "title": record["page"]["title"] or "",
+            "licence": licence.get("licensee", ""),
+            "licence_status": licence.get("status", "none"),
+            "dispatch": (record["dispatch"] or {}).get("id", ""),
+            "match_kind": record["match"]["kind"],
+            "evidence": " | ".join(f"{e['kind']}: {e['text']}" for e in record["evidence"]),
+            "fetched_at": record["page"]["fetched_at"] or "",
+            "sha256": record["page"]["sha256"],
+            "source": record["page"]["source"],
+            "explanation": record["explanation"],
+        }
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+    return buffer.getvalue()
+
+
+def _cell(value: object) -> str:
+    text = str(value)
+    if text[:1] in ("=", "+", "-", "@"):  # keep page text from running as a spreadsheet formula
+        text = "'" + text
+    return text if len(text) <= CSV_CELL_LIMIT else text[:CSV_CELL_LIMIT] + "…"
+
+
+_ENV = Environment(
+    loader=PackageLoader("compliance.report", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+def render_html(
+    header: dict[str, Any],
+    stats: AuditStats,
+    findings: list[dict[str, Any]],
+    errors: list[dict[str, Any]],
+) -> str:
+    """A self-contained page: no scripts, no external requests, every page string escaped."""
+    template = _ENV.get_template("report.html.j2")
+    return template.render(header=header, stats=stats, findings=findings, errors=errors)
