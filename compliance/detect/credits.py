@@ -333,8 +333,12 @@ def dateline_evidence(block: Block, t: CreditTables) -> Iterator[Evidence]:
     pre, slot, sep = match.group("pre"), match.group("slot"), match.group("sep")
     if not _looks_like_place(pre):
         return
-    if not sep and not pre.strip():
-        return  # "(AFP) text" without separator is too weak on its own
+    if not sep:
+        # Without a dash the next word must open a sentence: "Frankfurt/Main (dpa) Für einen …",
+        # not "The Armed Forces (AP) code is …"; and "(AFP) text" alone is too weak.
+        following = block.text[match.end():].lstrip()
+        if not pre.strip() or not following[:1].isupper():
+            return
     for agency in agencies_in_slot(slot, t, strict=True):
         yield _evidence(
             "dateline",

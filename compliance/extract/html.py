@@ -225,7 +225,7 @@ def extract_text(text: str) -> Document:
         text=main_text,
         blocks=blocks,
         title=title,
-        lang=detect_language(main_text),
+        lang=_document_language(blocks, main_text),
         declared_lang=None,
         meta=(),
         canonical_url=None,
@@ -262,6 +262,17 @@ def _main_blocks(paragraphs: list[str]) -> tuple[Block, ...]:
     return tuple(blocks)
 
 
+def _document_language(blocks: tuple[Block, ...], text: str) -> str | None:
+    """The language most of the main text is in; paragraphs vote by length."""
+    votes: dict[str, int] = {}
+    for block in blocks:
+        if block.lang:
+            votes[block.lang] = votes.get(block.lang, 0) + len(block.text)
+    if votes:
+        return max(votes, key=lambda lang: votes[lang])
+    return detect_language(text) if text else None
+
+
 def _urls_in(text: str) -> Iterator[str]:
     seen = set()
     for match in re.finditer(r"\b(?:https?://|www\.)[^\s<>\"')\]]+", text):
@@ -296,7 +307,7 @@ def extract_html(text: str, url: str | None = None) -> Document:
     main = _main_blocks([p for p in paragraphs if p])
     joined = "\n".join(b.text for b in main)
     others, ad_labels = _zone_lines(tree, _squash(joined))
-    lang = detect_language(joined) if joined else None
+    lang = _document_language(main, joined)
     declared = _declared_lang(tree)
     title = getattr(result, "title", None) or _first_text(tree, "//title")
     published = getattr(result, "date", None) or jsonld.get("datePublished")

@@ -265,16 +265,22 @@ def _problems_from_validation(exc: ValidationError, marks: Marks) -> list[Proble
             if error["type"] == "missing":
                 message = f"missing required key {loc[-1]!r}"
                 loc = loc[:-1]
-            elif loc:
-                message = f"{_dotted(loc)}: {message}"
+            elif loc and (isinstance(loc[-1], str) or error["type"] != "value_error"):
+                message = f"{_field_path(loc)}: {message}"
         problems.append(marks.problem(loc, message))
     return problems
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    return "".join(
-        f"[{p}]" if isinstance(p, int) else (f".{p}" if i else str(p)) for i, p in enumerate(loc)
-    )
+def _field_path(loc: tuple[str | int, ...]) -> str:
+    """The tail of `loc` from its last field name: ('agencies', 0, 'credits', 2) → 'credits[2]'."""
+    tail: list[str] = []
+    for part in reversed(loc):
+        if isinstance(part, int):
+            tail.insert(0, f"[{part}]")
+        else:
+            tail.insert(0, str(part))
+            break
+    return "".join(tail)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

@@ -16,6 +16,7 @@ import yaml
 
 Loc = tuple[str | int, ...]
 MAX_NODES = 200_000  # guards alias-expansion ("billion laughs") bombs
+_PLAIN_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
 
 
 @dataclass(frozen=True, order=True)
@@ -85,6 +86,9 @@ class _Builder:
                 )
             return None
         self.positions.setdefault(loc, self._where(node))
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _PLAIN_TAGS:
+            self._problem(node, f"unsupported YAML tag {node.tag!r}; rule files hold plain data")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, loc)
         if isinstance(node, yaml.SequenceNode):

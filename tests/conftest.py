@@ -1,0 +1,33 @@
+"""Shared fixtures: the bundled rulebook, paths to examples and to ../shared/data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+
+from compliance.rulebook import Rulebook, load_rulebook
+
+ROOT = Path(__file__).resolve().parent.parent
+RULES = ROOT / "rules"
+EXAMPLES = ROOT / "examples"
+SHARED = Path(os.environ.get("COMPLIANCE_SHARED", ROOT.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+AUDIT_TIME = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+needs_shared = pytest.mark.skipif(
+    not SHARED_DATA.is_dir(), reason="../shared/data is not present on this machine"
+)
+
+
+@pytest.fixture(scope="session")
+def rulebook() -> Rulebook:
+    return load_rulebook(RULES)
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
