@@ -6,6 +6,7 @@ from .model import Attribution, Evidence
 from .rulebook import Rulebook
 
 MAX_CONFIDENCE = 0.99
+MIN_CONFIDENCE = 0.6  # weaker evidence alone (a notice in site chrome) is a mention, not a credit
 
 
 def combine(weights: list[float]) -> float:
@@ -28,13 +29,12 @@ def attribute(credits: list[Evidence], rulebook: Rulebook) -> list[Attribution]:
         if named and agency not in named:
             continue
         evidence.sort(key=lambda e: -e.weight)
+        confidence = combine([e.weight for e in evidence])
+        if confidence < MIN_CONFIDENCE:
+            continue
         attributions.append(
-            Attribution(
-                agency=agency,
-                confidence=combine([e.weight for e in evidence]),
-                kind="marker",
-                evidence=tuple(evidence),
-            )
+            Attribution(agency=agency, confidence=confidence, kind="marker",
+                        evidence=tuple(evidence))
         )
     attributions.sort(key=lambda a: (-a.confidence, a.agency))
     return attributions

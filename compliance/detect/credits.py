@@ -29,6 +29,7 @@ WEIGHTS = {
     "metadata": 0.75,
 }
 OUTSIDE_NOTICE_WEIGHT = 0.5  # a notice in site chrome may speak for the site, not the article
+NOTICE_PHRASE = 30  # matches this long are rights notices, not bare copyright lines
 FIRST_PARAGRAPHS = 3
 SHORT_LINE = 200
 MAX_PREFIX = 80
@@ -139,6 +140,7 @@ class CreditTables:
     alias_pattern: re.Pattern[str] | None
     markers: list[CompiledMarker]
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
+    generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
 
 
 _TABLES: dict[str, CreditTables] = {}
@@ -183,7 +185,8 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         if named
         else None
     )
-    return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains)
+    generic = {a.id for a in rulebook.agencies.values() if a.generic}
+    return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains, generic)
 
 
 def _compile_marker(marker: Marker) -> re.Pattern[str]:
@@ -442,6 +445,8 @@ def metadata_evidence(name: str, value: str, t: CreditTables) -> Iterator[Eviden
     seen: set[str] = set()
     for part in parts[:8]:
         agency = t.forms.get(part) or t.aliases.get(part.lower())
+        if agency in t.generic:
+            continue  # "Agencies" as a template's default author says nothing about this article
         if agency and agency not in seen:
             seen.add(agency)
             yield _evidence(
@@ -478,8 +483,8 @@ def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Ev
         if kind == "notice" and _photo_context(block.text, start, end):
             continue
         weight = WEIGHTS[kind]
-        if kind == "notice" and block.zone == "outside":
-            weight = OUTSIDE_NOTICE_WEIGHT
+        if kind == "notice" and block.zone == "outside" and end - start < NOTICE_PHRASE:
+            weight = OUTSIDE_NOTICE_WEIGHT  # a bare "© 2024 X" in site chrome: the site's boilerplate
         yield _evidence(
             kind,
             block,

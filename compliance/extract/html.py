@@ -88,17 +88,16 @@ BLOCK_TAGS = {
     "cite",
     "small",
 }
-_CAPTION_HINT = re.compile(
-    r"caption|photo|foto|bild|image|img|picture|gallery|galerie|media-credit|credit-photo"
-    r"|copyright-image|lightbox|slideshow|thumbnail|teaser-img",
-    re.IGNORECASE,
-)
-_BYLINE_HINT = re.compile(
-    r"byline|author|autor|auteur|dateline|source|quelle|fonte|fuente|credit|copyright|signature"
-    r"|agency|agentur|agence|article-info|article__info|meta-info|post-meta|entry-meta"
-    r"|article-meta|writer|reporter",
-    re.IGNORECASE,
-)
+# Class/id tokens that put an element's text in a zone ("article__author" → author).
+CAPTION_TOKENS = ("caption", "photo", "foto", "bild", "image", "img", "picture", "gallery",
+                  "galerie", "lightbox", "slideshow", "thumbnail", "thumb", "figure")
+BYLINE_TOKENS = ("byline", "author", "autor", "auteur", "aut", "dateline", "source", "quelle",
+                 "fonte", "fuente", "credit", "copyright", "signature", "agency", "agentur",
+                 "agence", "writer", "reporter", "by", "meta", "info")
+CHROME_TOKENS = ("footer", "nav", "navbar", "navigation", "menu", "sitenav", "breadcrumb",
+                 "sidebar", "comments", "comment", "related", "newsletter", "cookie", "teaser")
+CHROME_TAGS = {"footer", "nav", "aside"}
+CONTAINER_TAGS = {"article", "main", "section", "body"}
 _AD_HINT = re.compile(
     r"(?:^|[\s_-])(?:ad|ads|adv|advert\w*|adslot|adunit|adsbygoogle|dfp|gpt-ad|banner-ad"
     r"|sponsored|taboola|outbrain|werbung|anzeige|publicite|commercial)(?:$|[\s_-])",
@@ -291,6 +290,8 @@ def parse_html(text: str) -> Any:
         tree = lxml.html.document_fromstring(text)
     except (etree.ParserError, ValueError) as exc:
         raise ExtractionError(f"unparsable HTML: {exc}") from None
+    # Comments would swallow the text that follows them ("<!----> (AFP)") in the walk below.
+    etree.strip_tags(tree, etree.Comment, etree.ProcessingInstruction)
     return tree
 
 
@@ -392,6 +393,7 @@ def _zone_lines(tree: Any, main_squashed: str) -> tuple[tuple[Block, ...], tuple
         blocks.append(Block(line, start, start + len(line), zone, hint=hint))
         offsets[zone] = start + len(line) + 1
 
+    pushed: list[Any] = []
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         tag = element.tag if isinstance(element.tag, str) else ""
@@ -402,28 +404,48 @@ def _zone_lines(tree: Any, main_squashed: str) -> tuple[tuple[Block, ...], tuple
                 if element.tail and tag:
                     pass  # tails are handled on "end", which iterwalk still sends
                 continue
-            if tag in BLOCK_TAGS:
+            zone = _zone_of(element, tag, zones[-1][0])
+            if tag in BLOCK_TAGS or zone != zones[-1][0]:
                 flush()
-                hint = _hint(element)
-                parent_zone = zones[-1][0]
-                zone: Zone | None = parent_zone
-                if parent_zone != "caption":
-                    if tag in ("figure", "figcaption") or _CAPTION_HINT.search(hint):
-                        zone = "caption"
-                    elif _BYLINE_HINT.search(hint):
-                        zone = "byline"
-                zones.append((zone, hint))
+                zones.append((zone, _hint(element)))
+                pushed.append(element)
             if element.text:
                 buffer.append(element.text)
         else:
-            if tag in BLOCK_TAGS and tag not in SKIP_TAGS:
+            if pushed and pushed[-1] is element:
                 flush()
-                if len(zones) > 1:
-                    zones.pop()
+                pushed.pop()
+                zones.pop()
             if element.tail:
                 buffer.append(element.tail)
     flush()
     return tuple(blocks), tuple(dict.fromkeys(ad_labels))[:20]
+
+
+def _tokens(element: Any) -> list[str]:
+    text = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
+    return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+
+
+def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
+    """The zone an element's own text falls in, given its parent's."""
+    if parent == "caption":
+        return parent
+    if tag in ("figure", "figcaption"):
+        return "caption"
+    tokens = _tokens(element)
+    if tag in CHROME_TAGS or any(t in CHROME_TOKENS for t in tokens):
+        return "outside"
+    if parent == "outside":
+        return parent
+    if tag not in CONTAINER_TAGS and any(t.startswith(CAPTION_TOKENS) for t in tokens):
+        return "caption"
+    if any(t.startswith(BYLINE_TOKENS) and not t.startswith(("info", "meta")) or t in BYLINE_TOKENS
+           for t in tokens):
+        return "byline"
+    if tag in ("address",) or element.get("rel") == "author":
+        return "byline"
+    return parent
 
 
 def _metadata(tree: Any) -> tuple[list[MetaField], dict[str, Any]]:
@@ -456,6 +478,8 @@ def _walk_jsonld(data: Any) -> Iterator[tuple[str, Any]]:
     while stack and seen < MAX_JSONLD_NODES:
         node = stack.pop()
         seen += 1
+        if isinstance(node, dict) and _is_media(node):
+            continue  # an image's "author" is its photographer: a photo credit, not the article's
         if isinstance(node, dict):
             for key, value in node.items():
                 yield str(key), value
@@ -463,6 +487,15 @@ def _walk_jsonld(data: Any) -> Iterator[tuple[str, Any]]:
                     stack.append(value)
         elif isinstance(node, list):
             stack.extend(node)
+
+
+MEDIA_TYPES = {"ImageObject", "VideoObject", "AudioObject", "MediaObject", "Photograph"}
+
+
+def _is_media(node: dict[str, Any]) -> bool:
+    kind = node.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return any(isinstance(k, str) and k in MEDIA_TYPES for k in kinds)
 
 
 def _names(value: Any) -> Iterator[str]:
