@@ -484,7 +484,7 @@ def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Ev
             continue
         weight = WEIGHTS[kind]
         if kind == "notice" and block.zone == "outside" and end - start < NOTICE_PHRASE:
-            weight = OUTSIDE_NOTICE_WEIGHT  # a bare "© 2024 X" in site chrome: the site's boilerplate
+            weight = OUTSIDE_NOTICE_WEIGHT  # a bare "© 2024 X" in site chrome is boilerplate
         yield _evidence(
             kind,
             block,

@@ -91,9 +91,9 @@ BLOCK_TAGS = {
 # Class/id tokens that put an element's text in a zone ("article__author" → author).
 CAPTION_TOKENS = ("caption", "photo", "foto", "bild", "image", "img", "picture", "gallery",
                   "galerie", "lightbox", "slideshow", "thumbnail", "thumb", "figure")
-BYLINE_TOKENS = ("byline", "author", "autor", "auteur", "aut", "dateline", "source", "quelle",
-                 "fonte", "fuente", "credit", "copyright", "signature", "agency", "agentur",
-                 "agence", "writer", "reporter", "by", "meta", "info")
+BYLINE_PREFIXES = ("byline", "author", "autor", "auteur", "dateline", "credit", "copyright",
+                   "quelle", "source", "signature", "reporter", "writer")
+BYLINE_WORDS = {"aut", "by", "meta", "info", "agency", "agentur", "agence", "fonte", "fuente"}
 CHROME_TOKENS = ("footer", "nav", "navbar", "navigation", "menu", "sitenav", "breadcrumb",
                  "sidebar", "comments", "comment", "related", "newsletter", "cookie", "teaser")
 CHROME_TAGS = {"footer", "nav", "aside"}
@@ -440,8 +440,7 @@ def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
         return parent
     if tag not in CONTAINER_TAGS and any(t.startswith(CAPTION_TOKENS) for t in tokens):
         return "caption"
-    if any(t.startswith(BYLINE_TOKENS) and not t.startswith(("info", "meta")) or t in BYLINE_TOKENS
-           for t in tokens):
+    if any(t.startswith(BYLINE_PREFIXES) or t in BYLINE_WORDS for t in tokens):
         return "byline"
     if tag in ("address",) or element.get("rel") == "author":
         return "byline"
