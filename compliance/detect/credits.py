@@ -141,6 +141,7 @@ class CreditTables:
     markers: list[CompiledMarker]
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
     generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
+    any_marker: re.Pattern[str] | None = None  # one pass to skip blocks no marker can match
 
 
 _TABLES: dict[str, CreditTables] = {}
@@ -186,7 +187,11 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         else None
     )
     generic = {a.id for a in rulebook.agencies.values() if a.generic}
-    return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains, generic)
+    scoped = [f"(?{'i' if m.pattern.flags & re.IGNORECASE else ''}:{m.pattern.pattern})"
+              for m in markers]
+    any_marker = re.compile("|".join(scoped)) if scoped else None
+    return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains, generic,
+                        any_marker)
 
 
 def _compile_marker(marker: Marker) -> re.Pattern[str]:
@@ -456,6 +461,8 @@ def metadata_evidence(name: str, value: str, t: CreditTables) -> Iterator[Eviden
 
 def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Evidence]:
     """Rulebook markers, each held to the place its kind allows."""
+    if t.any_marker is None or not t.any_marker.search(block.text):
+        return
     for compiled in t.markers:
         kind = compiled.marker.kind
         if kind == "metadata" and block.zone != "meta":

@@ -12,8 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
+from ..extract.language import identifier
 from ..model import Block, Document, Evidence
 from ..rulebook import Rulebook
 
@@ -28,17 +27,12 @@ RESIDUE_MIN_LETTERS = 15
 RESIDUE_MIN_CONFIDENCE = 0.75
 
 
-@lru_cache(maxsize=1)
-def _identifier() -> LanguageIdentifier:
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-
-
 @lru_cache(maxsize=2048)
 def _short_text_language(text: str) -> str | None:
     """A looser guess for short lines; used only to spot leftovers of the original language."""
     if len(re.findall(r"[^\W\d_]", text)) < RESIDUE_MIN_LETTERS:
         return None
-    lang, prob = _identifier().classify(text)
+    lang, prob = identifier().classify(text)
     return lang if prob >= RESIDUE_MIN_CONFIDENCE else None
 
 

@@ -12,6 +12,7 @@ import copy
 import json
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
 
 import lxml.html
@@ -187,6 +188,11 @@ JSONLD_PARTY_KEYS = {
     "accountablePerson",
     "isBasedOn",
 }
+DATE_META_NAMES = {
+    "article:published_time", "og:published_time", "datepublished", "date", "pubdate",
+    "publishdate", "publish-date", "dc.date", "dc.date.issued", "dcterms.created",
+    "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime",
+}
 MAX_JSONLD_NODES = 5000
 MAX_LINES = 20000
 
@@ -310,8 +316,8 @@ def extract_html(text: str, url: str | None = None) -> Document:
     others, ad_labels = _zone_lines(tree, _squash(joined))
     lang = _document_language(main, joined)
     declared = _declared_lang(tree)
-    title = getattr(result, "title", None) or _first_text(tree, "//title")
-    published = getattr(result, "date", None) or jsonld.get("datePublished")
+    title = jsonld.get("og:title") or jsonld.get("headline") or _first_text(tree, "//title")
+    published = jsonld.get("published") or jsonld.get("datePublished") or _time_element(tree)
     return Document(
         text=joined,
         blocks=main + others,
@@ -320,7 +326,7 @@ def extract_html(text: str, url: str | None = None) -> Document:
         declared_lang=declared,
         meta=tuple(meta),
         canonical_url=_canonical(tree),
-        site_name=getattr(result, "sitename", None),
+        site_name=jsonld.get("og:site_name"),
         published=str(published) if published else None,
         links=tuple(_links(tree)),
         ad_signals=tuple(_ad_signals(tree)) + ad_labels,
@@ -360,6 +366,14 @@ def _first_text(tree: Any, xpath: str) -> str | None:
     if found:
         value = found[0].text_content().strip()
         return value or None
+    return None
+
+
+def _time_element(tree: Any) -> str | None:
+    for element in tree.iter("time"):
+        value = (element.get("datetime") or "").strip()
+        if value[:4].isdigit():
+            return value
     return None
 
 
@@ -422,9 +436,18 @@ def _zone_lines(tree: Any, main_squashed: str) -> tuple[tuple[Block, ...], tuple
     return tuple(blocks), tuple(dict.fromkeys(ad_labels))[:20]
 
 
-def _tokens(element: Any) -> list[str]:
-    text = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
-    return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+def _tokens(element: Any) -> tuple[str, ...]:
+    get = element.get
+    return _split_tokens(f"{get('class', '')} {get('id', '')} {get('itemprop', '')} "
+                         f"{get('rel', '')}")
+
+
+@lru_cache(maxsize=8192)
+def _split_tokens(text: str) -> tuple[str, ...]:
+    return tuple(t for t in _NON_TOKEN.split(text.lower()) if t)
+
+
+_NON_TOKEN = re.compile(r"[^a-z0-9]+")
 
 
 def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
@@ -449,12 +472,19 @@ def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
 
 def _metadata(tree: Any) -> tuple[list[MetaField], dict[str, Any]]:
     fields: list[MetaField] = []
-    for element in tree.iter("meta"):
-        key = (element.get("name") or element.get("property") or "").strip().lower()
-        value = _clean(element.get("content") or "")
-        if key in PARTY_META_NAMES and value:
-            fields.append(MetaField(key, value[:500]))
     extra: dict[str, Any] = {}
+    for element in tree.iter("meta"):
+        key = (element.get("name") or element.get("property") or element.get("itemprop") or "")
+        key = key.strip().lower()
+        value = _clean(element.get("content") or "")
+        if not value:
+            continue
+        if key in PARTY_META_NAMES:
+            fields.append(MetaField(key, value[:500]))
+        if key in ("og:title", "og:site_name"):
+            extra.setdefault(key, value)
+        elif key in DATE_META_NAMES:
+            extra.setdefault("published", value)
     for script in tree.iter("script"):
         if (script.get("type") or "").strip().lower() != "application/ld+json":
             continue
@@ -466,7 +496,7 @@ def _metadata(tree: Any) -> tuple[list[MetaField], dict[str, Any]]:
             if key in JSONLD_PARTY_KEYS:
                 for name in _names(value):
                     fields.append(MetaField(f"jsonld:{key}", name[:500]))
-            elif key in ("datePublished", "inLanguage") and isinstance(value, str):
+            elif key in ("datePublished", "inLanguage", "headline") and isinstance(value, str):
                 extra.setdefault(key, value)
     return fields, extra
 

@@ -13,7 +13,8 @@ _LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _identifier() -> LanguageIdentifier:
+def identifier() -> LanguageIdentifier:
+    """The bundled py3langid model, loaded once per process."""
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
@@ -26,5 +27,5 @@ def detect_language(text: str, min_letters: int = MIN_LETTERS) -> str | None:
     """ISO 639-1 code of `text`, or None when it is too short or the guess is unsure."""
     if letters(text) < min_letters:
         return None
-    lang, prob = _identifier().classify(text[:4000])
+    lang, prob = identifier().classify(text[:4000])
     return lang if prob >= MIN_CONFIDENCE else None
