@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from .model import Attribution, Evidence
 from .rulebook import Rulebook
 
@@ -43,3 +45,57 @@ def attribute(credits: list[Evidence], rulebook: Rulebook) -> list[Attribution]:
 def _generic(agency: str, rulebook: Rulebook) -> bool:
     entry = rulebook.agencies.get(agency)
     return bool(entry and entry.generic)
+
+
+def reuse_evidence(match: Any) -> Evidence:
+    """The strongest aligned passage of a dispatch match, as evidence."""
+    passages = list(getattr(match, "passages", ()) or ())
+    best = max(passages, key=lambda p: len(p.page_text), default=None)
+    detail = (f"{match.kind} of dispatch {match.dispatch_id} ({match.lang}): score "
+              f"{match.score:.2f}, {match.coverage:.0%} of the dispatch reproduced")
+    return Evidence(
+        kind="reuse",
+        text=best.page_text if best else "",
+        zone="main",
+        span=tuple(best.page_span) if best else None,  # type: ignore[arg-type]
+        agency=match.agency,
+        detail=detail,
+        context=best.dispatch_text if best else "",
+        lang=match.lang,
+        weight=float(match.score),
+        marker=match.dispatch_id,
+    )
+
+
+def merge_matches(attributions: list[Attribution], matches: list[Any],
+                  rulebook: Rulebook) -> list[Attribution]:
+    """Fold dispatch matches into the credit-based attributions, one per (agency, dispatch).
+
+    The best match of an agency takes over that agency's credit evidence; an
+    agency found only by its text (credits stripped) gets an attribution of its own.
+    """
+    by_agency = {a.agency: a for a in attributions}
+    merged: list[Attribution] = []
+    used: set[str] = set()
+    for match in matches:
+        if match.agency not in rulebook.agencies:
+            continue
+        credited = by_agency.get(match.agency)
+        credit_evidence = list(credited.evidence) if credited and match.agency not in used else []
+        used.add(match.agency)
+        evidence = [reuse_evidence(match), *credit_evidence]
+        merged.append(Attribution(
+            agency=match.agency,
+            confidence=combine([e.weight for e in evidence]),
+            kind=match.kind,
+            evidence=tuple(evidence),
+            dispatch_id=match.dispatch_id,
+            dispatch_lang=match.lang,
+            dispatch_title=match.title,
+            score=round(float(match.score), 3),
+            coverage=round(float(match.coverage), 3),
+            match=match,
+        ))
+    merged.extend(a for a in attributions if a.agency not in used)
+    merged.sort(key=lambda a: (-a.confidence, a.agency, a.dispatch_id or ""))
+    return merged

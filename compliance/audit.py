@@ -1,6 +1,6 @@
 """The per-page pipeline and the audit loop around it.
 
-`audit_page` is a pure function of (page, rulebook, audit time): it is what a
+`audit_page` is a pure function of (page, rulebook, index, audit time): it is what a
 process pool or a Spark executor maps over pages. `run_audit` streams pages
 through it, turns a failing page into an error record, and hands results to
 the report writers.
@@ -12,8 +12,9 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
-from .attribute import attribute
+from .attribute import attribute, merge_matches
 from .detect.credits import detect_credits, detect_mentions, tables
 from .detect.signals import commercial_evidence, translation_evidence
 from .extract.html import ExtractionError, extract
@@ -33,31 +34,47 @@ class Analysis:
     translation: dict[str, list[Evidence]]
 
 
-def analyse(page: Page, rulebook: Rulebook) -> Analysis:
-    """Extract the page and find every agency its article is credited to."""
+def analyse(page: Page, rulebook: Rulebook, index: Any = None) -> Analysis:
+    """Extract the page and find every agency its article is credited to or copied from.
+
+    `index` is a read-only dispatch index (compliance.index.DispatchIndex) or None.
+    """
     document = extract(page)
     compiled = tables(rulebook)
     credits = detect_credits(document, compiled)
     attributions = attribute(credits, rulebook)
-    credited = {a.agency for a in attributions}
-    mentions = detect_mentions(document, compiled, credited)
+    mentions = detect_mentions(document, compiled, {a.agency for a in attributions})
+    if index is not None and document.text:
+        attributions = merge_matches(attributions, index.match(document), rulebook)
     translation = {
-        a.agency: translation_evidence(document, a.agency, credits, rulebook) for a in attributions
+        a.agency: translation_evidence(document, a.agency, credits, rulebook)
+        + _dispatch_language(document, a)
+        for a in attributions
     }
-    attributions = [_with_translation_kind(a, translation[a.agency]) for a in attributions]
     return Analysis(document, tuple(attributions), tuple(credits), tuple(mentions), translation)
 
 
-def _with_translation_kind(attribution: Attribution, signs: list[Evidence]) -> Attribution:
-    return attribution  # the kind stays `marker` until a dispatch is matched (index)
+def _dispatch_language(document: Document, attribution: Attribution) -> list[Evidence]:
+    """A translation match is the strongest sign of translation: the dispatch's own language."""
+    if attribution.kind != "translation" or not attribution.dispatch_lang:
+        return []
+    return [Evidence(
+        kind="language", text=document.lang or "", zone="main", agency=attribution.agency,
+        marker="dispatch_language", translated_from=attribution.dispatch_lang,
+        weight=min(0.99, attribution.score or 0.9),
+        detail=f"the page ({document.lang}) translates dispatch {attribution.dispatch_id} "
+               f"({attribution.dispatch_lang})",
+    )]
 
 
-def audit_page(page: Page, rulebook: Rulebook, audit_time: dt.datetime) -> PageResult:
+def audit_page(page: Page, rulebook: Rulebook, audit_time: dt.datetime,
+               index: Any = None) -> PageResult:
     """Detect, attribute and judge one page."""
-    analysis = analyse(page, rulebook)
+    analysis = analyse(page, rulebook, index)
     commercial = commercial_evidence(analysis.document)
     facts = page_facts(page, analysis.document, audit_time, commercial)
-    findings = judge(page, facts, list(analysis.attributions), analysis.translation, rulebook)
+    findings = judge(page, facts, list(analysis.attributions), analysis.translation, rulebook,
+                     mentions=analysis.mentions)
     title = analysis.document.title
     findings = [dataclasses.replace(f, page_title=title) for f in findings]
     return PageResult(
@@ -95,8 +112,9 @@ def safely(page: Page | PageError, work: object) -> PageResult | PageError | obj
 
 
 def audit_pages(
-    pages: Iterable[Page | PageError], rulebook: Rulebook, audit_time: dt.datetime
+    pages: Iterable[Page | PageError], rulebook: Rulebook, audit_time: dt.datetime,
+    index: Any = None,
 ) -> Iterator[PageResult | PageError]:
     """Stream pages through `audit_page`, one result (or error) per page, in order."""
     for page in pages:
-        yield safely(page, lambda p: audit_page(p, rulebook, audit_time))  # type: ignore[misc]
+        yield safely(page, lambda p: audit_page(p, rulebook, audit_time, index))  # type: ignore[misc]

@@ -71,6 +71,7 @@ class PageFacts:
     lang: str | None
     published: dt.date | None
     commercial: tuple[Evidence, ...]
+    published_at: str | None = None  # the page's own publication time, as it says
 
 
 def page_facts(
@@ -85,6 +86,7 @@ def page_facts(
         lang=document.lang,
         published=_date(document.published),
         commercial=tuple(commercial),
+        published_at=document.published,
     )
 
 
@@ -126,16 +128,20 @@ def judge(
     attributions: list[Attribution],
     translation: dict[str, list[Evidence]],
     rulebook: Rulebook,
+    mentions: tuple[Evidence, ...] = (),
 ) -> list[Finding]:
     """Findings for one page; `translation` maps agency → evidence it was translated."""
     findings: list[Finding] = []
     owner = rulebook.agency_owning(facts.host)
+    named = {m.agency for m in mentions if m.agency}
     for attribution in attributions:
         agency = rulebook.agencies.get(attribution.agency)
         if agency is None:
             continue
         if owner is not None and owner.id in rulebook.lineage(agency.id):
             continue  # the agency's own site
+        if _is_quotation(attribution, named, rulebook):
+            continue  # a short extract naming its source: the right of quotation
         findings.extend(
             _judge_one(page, facts, attribution, translation.get(agency.id, []), rulebook)
         )
@@ -164,6 +170,16 @@ def _judge_one(
         performed["modify"] = list(attribution.evidence)
     if facts.commercial:
         performed["commercialize"] = list(facts.commercial)
+    match = attribution.match
+    if match is not None and getattr(match, "status", "usable") == "canceled":
+        performed["keep_killed"] = [_note(agency.id, "status", f"dispatch {match.dispatch_id} "
+                                          "was canceled (kill notice) and is still online")]
+    embargo = _when(getattr(match, "embargo_until", None)) if match is not None else None
+    shown = _when(facts.published_at) or _when(page.fetched_at)
+    if embargo and shown and shown < embargo:
+        performed["publish_before_embargo"] = [_note(
+            agency.id, "embargo", f"page dated {shown.isoformat()} shows dispatch "
+            f"{match.dispatch_id} embargoed until {embargo.isoformat()}")]
 
     permitted: set[str] = set()
     notes: list[str] = []
@@ -269,6 +285,33 @@ def _judge_one(
                     )
                 )
     return findings
+
+
+def _note(agency: str, marker: str, detail: str) -> Evidence:
+    return Evidence(kind="metadata", text=detail, zone="meta", agency=agency, marker=marker,
+                    detail=detail, weight=0.95)
+
+
+def _when(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _is_quotation(attribution: Attribution, named: set[str], rulebook: Rulebook) -> bool:
+    """A matched extract of at most `quotation_max_words` whose source the page names."""
+    match = attribution.match
+    if match is None:
+        return False
+    words = getattr(match, "matched_words", None)
+    if words is None or words > rulebook.policy.quotation_max_words:
+        return False
+    credited = any(e.kind != "reuse" for e in attribution.evidence)
+    return credited or attribution.agency in named
 
 
 def _explain(agency: str, actions: list[str], notes: list[str]) -> str:

@@ -7,7 +7,7 @@ audited anywhere (a process pool, a Spark executor) with the same code.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Zone = Literal["main", "byline", "meta", "caption", "outside"]
 """Where a piece of text sits on the page.
@@ -128,6 +128,7 @@ class Attribution:
     dispatch_title: str | None = None
     score: float | None = None
     coverage: float | None = None
+    match: Any = None  # the index's DispatchMatch (passages, status, embargo) when one matched
 
 
 @dataclass(frozen=True)
