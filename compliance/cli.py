@@ -176,6 +176,8 @@ def audit(
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FATAL)
     except OSError as exc:
+        if not _inside(exc.filename, out_dir):
+            raise  # not about the reports: a bug, shown with its traceback
         click.echo(
             f"error: cannot write reports to {out_dir}: {exc.strerror or exc}; "
             "the previous reports are unchanged",
@@ -185,6 +187,16 @@ def audit(
     if not quiet:
         _print_summary(outcome.stats, outcome.written, outcome.audit_id)
     sys.exit(outcome.exit_status)
+
+
+def _inside(filename: object, folder: Path) -> bool:
+    if not filename:
+        return True  # e.g. ENOSPC on a write: it happened while writing the reports
+    try:
+        Path(str(filename)).resolve().relative_to(folder.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _print_summary(stats: object, written: list[Path], audit_id: str) -> None:

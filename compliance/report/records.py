@@ -62,15 +62,31 @@ def finding_record(finding: Finding, audit_id: str) -> dict[str, Any]:
             if attribution.dispatch_id
             else None
         ),
-        "match": {
-            "kind": attribution.kind,
-            "score": attribution.score,
-            "coverage": attribution.coverage,
-        },
+        "match": match_fields(attribution),
         "licence": finding.licence,
         "explanation": finding.explanation,
         "evidence": [evidence_record(e) for e in finding.evidence],
     }
+
+
+def passages(attribution: Attribution) -> list[dict[str, Any]]:
+    """Aligned page/dispatch passages of a dispatch match, for side-by-side evidence."""
+    found = getattr(attribution.match, "passages", None) or ()
+    return [
+        {"page_span": list(p.page_span), "page_text": p.page_text,
+         "dispatch_span": list(p.dispatch_span), "dispatch_text": p.dispatch_text,
+         "score": round(float(p.score), 3)}
+        for p in found
+    ]
+
+
+def match_fields(attribution: Attribution) -> dict[str, Any]:
+    fields: dict[str, Any] = {"kind": attribution.kind, "score": attribution.score,
+                              "coverage": attribution.coverage}
+    if attribution.match is not None:
+        fields["passages"] = passages(attribution)
+        fields["dispatch_status"] = getattr(attribution.match, "status", None)
+    return fields
 
 
 def error_record(error: PageError, audit_id: str) -> dict[str, Any]:
@@ -91,6 +107,8 @@ def attribution_record(attribution: Attribution) -> dict[str, Any]:
         "kind": attribution.kind,
         "score": attribution.score,
         "coverage": attribution.coverage,
+        "passages": passages(attribution),
+        "dispatch_status": getattr(attribution.match, "status", None),
         "confidence": attribution.confidence,
         "lang": attribution.dispatch_lang,
         "evidence": [evidence_record(e) for e in attribution.evidence],
