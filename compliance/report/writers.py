@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
 FORMATS = ("jsonl", "html", "csv")
 CSV_COLUMNS = [
     "id",
@@ -79,12 +77,15 @@ def write_atomic(path: Path, text: str) -> None:
 
 @dataclass
 class AuditStats:
+    """Tallies for the terminal summary; waived (suppressed) findings are counted apart."""
+
     pages: int = 0
     errors: int = 0
     pages_with_findings: int = 0
     findings: int = 0
     violations: int = 0
     notes: int = 0
+    suppressed: int = 0
     by_severity: Counter[str] = field(default_factory=Counter)
     by_agency: Counter[str] = field(default_factory=Counter)
     by_domain: Counter[str] = field(default_factory=Counter)
@@ -96,7 +97,9 @@ class AuditStats:
             self.pages_with_findings += 1
         for record in records:
             self.findings += 1
-            if record["level"] == "violation":
+            if record.get("suppressed"):
+                self.suppressed += 1
+            elif record["level"] == "violation":
                 self.violations += 1
                 self.by_severity[record["severity"]] += 1
                 self.by_agency[record["clause"]["agency"]] += 1
@@ -116,11 +119,13 @@ class ReportWriter:
         self.stats = AuditStats()
         self.findings: list[dict[str, Any]] = []
         self.errors: list[dict[str, Any]] = []
+        self.warnings: list[str] = []
         self._jsonl = AtomicFile(out_dir / "findings.jsonl") if "jsonl" in formats else None
         self._errors = AtomicFile(out_dir / "errors.jsonl")
 
-    def add_page(self, records: list[dict[str, Any]]) -> None:
+    def add_page(self, records: list[dict[str, Any]], warnings: tuple[str, ...] = ()) -> None:
         self.stats.add_findings(records)
+        self.warnings.extend(warnings)
         for record in records:
             self.findings.append(record)
             if self._jsonl:
@@ -143,7 +148,10 @@ class ReportWriter:
                 write_atomic(self.out_dir / "findings.csv", findings_csv(self.findings))
                 written.append(self.out_dir / "findings.csv")
             if "html" in self.formats:
-                html = render_html(self.header, self.stats, self.findings, self.errors)
+                html = render_html(
+                    self.header, self.findings, self.errors, stats=self.stats,
+                    warnings=self.warnings,
+                )
                 write_atomic(self.out_dir / "report.html", html)
                 written.append(self.out_dir / "report.html")
         except BaseException:
@@ -197,20 +205,58 @@ def _cell(value: object) -> str:
     return text if len(text) <= CSV_CELL_LIMIT else text[:CSV_CELL_LIMIT] + "…"
 
 
-_ENV = Environment(
-    loader=PackageLoader("compliance.report", "templates"),
-    autoescape=select_autoescape(default=True, default_for_string=True),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-
-
 def render_html(
     header: dict[str, Any],
-    stats: AuditStats,
     findings: list[dict[str, Any]],
-    errors: list[dict[str, Any]],
+    errors: list[dict[str, Any]] | None = None,
+    *,
+    stats: AuditStats | None = None,
+    warnings: list[str] | tuple[str, ...] = (),
+    previous: list[dict[str, Any]] | None = None,
 ) -> str:
-    """A self-contained page: no scripts, no external requests, every page string escaped."""
-    template = _ENV.get_template("report.html.j2")
-    return template.render(header=header, stats=stats, findings=findings, errors=errors)
+    """A self-contained page: no external requests, every page string escaped, its one
+    script and one style sheet allowed by hash in the Content-Security-Policy."""
+    from .view import render_report
+
+    return render_report(
+        header, findings, errors or [], stats=stats, warnings=warnings, previous=previous
+    )
+
+
+def clause_links(rulebook: Any) -> dict[str, str]:
+    """Clause id → the terms page it comes from (the clause's own, else the agency's)."""
+    links: dict[str, str] = {}
+    for agency in rulebook.agencies.values():
+        for clause in agency.clauses:
+            url = clause.terms_url or agency.terms_url
+            if url:
+                links[clause.id] = url
+    return links
+
+
+def load_findings(path: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Findings (and errors, when beside them) from a findings.jsonl file or a report folder.
+
+    Raises ValueError naming the file and line of a record that is not JSON.
+    """
+    file = path / "findings.jsonl" if path.is_dir() else path
+    findings = _read_jsonl(file)
+    errors_file = file.parent / "errors.jsonl"
+    errors = _read_jsonl(errors_file) if errors_file.exists() else []
+    return findings, errors
+
+
+def _read_jsonl(file: Path) -> list[dict[str, Any]]:
+    records = []
+    with file.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{file}:{number}: not a JSON record: {exc.msg}") from None
+            if not isinstance(record, dict):
+                raise ValueError(f"{file}:{number}: not a JSON object")
+            records.append(record)
+    return records

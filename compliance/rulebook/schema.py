@@ -101,13 +101,24 @@ class Clause(Strict):
 
 
 class Claimant(Strict):
-    """Who speaks for the rights holder in a takedown notice."""
+    """Who speaks for the rights holder in a takedown notice.
+
+    A value in square brackets ("[e-mail of the legal department]") is a
+    placeholder: notices drafted with it are flagged as not ready to send.
+    """
 
     rights_holder: str
-    agent: str | None = None
+    agent: str | None = Field(
+        default=None, description="person or firm authorised to act for the rights holder"
+    )
+    signatory: str | None = Field(
+        default=None, description="the individual who signs; defaults to 'agent'"
+    )
     address: str | None = None
     email: str | None = None
     phone: str | None = None
+    contact_url: str | None = Field(default=None, description="public contact page")
+    notes: str | None = None
 
 
 class Agency(Strict):
@@ -190,10 +201,14 @@ class Suppression(Strict):
 
     id: str | None = Field(default=None, description="finding id")
     url_pattern: str | None = Field(default=None, description="glob on the page URL")
-    clause: str | None = None
+    clause: str | None = Field(
+        default=None, description="clause id (or agency id) it is limited to"
+    )
     reason: str
     approver: str
-    until: dt.date | None = None
+    until: dt.date | None = Field(default=None, description="last day it applies")
+    ticket: str | None = Field(default=None, description="review ticket or contract reference")
+    added: dt.date | None = None
 
     @model_validator(mode="after")
     def _targets_something(self) -> Suppression:
