@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 import uuid
-from collections.abc import Callable, Iterable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .audit import audit_pages
+from .evidence import EvidenceFolder
+from .ingest.captures import PageGone, Skipped
 from .model import Page, PageError, PageResult
 from .report.records import error_record, finding_record
-from .report.writers import AuditStats, ReportWriter
+from .report.writers import AuditStats, ReportWriter, clause_links, write_atomic
 from .rulebook import Rulebook
 from .rulebook.schema import SEVERITY_ORDER
+from .suppress import apply_suppressions
 
-EXIT_OK, EXIT_FINDINGS, EXIT_FATAL, EXIT_INCOMPLETE = 0, 1, 2, 3
-FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "none")
+EXIT_OK, EXIT_FINDINGS, EXIT_FATAL, EXIT_INCOMPLETE, EXIT_LOCKED = 0, 1, 2, 3, 4
+FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "new", "none")
+"""`new`: exit 1 only for violations the store has not seen before (any severity)."""
+
+Input = Page | PageError | PageGone | Skipped
+log = logging.getLogger("compliance.audit")
 
 
 @dataclass(frozen=True)
@@ -39,15 +50,22 @@ def exit_status(
     if stats.pages + stats.errors and stats.errors / (stats.pages + stats.errors) > max_error_ratio:
         return EXIT_INCOMPLETE
     if fail_on != "none":
-        floor = SEVERITY_ORDER[fail_on]
+        floor = SEVERITY_ORDER.get(fail_on, 0)
         for record in findings:
-            if record["level"] == "violation" and SEVERITY_ORDER[str(record["severity"])] >= floor:
+            if record.get("suppressed") or record.get("status") == "suppressed":
+                continue  # a reviewed waiver never changes the exit status
+            if record["level"] != "violation":
+                continue
+            if fail_on == "new":
+                if record.get("status", "new") == "new":  # without a store, all are new
+                    return EXIT_FINDINGS
+            elif SEVERITY_ORDER[str(record["severity"])] >= floor:
                 return EXIT_FINDINGS
     return EXIT_OK
 
 
 def run_audit(
-    pages: Iterable[Page | PageError],
+    pages: Iterable[Input],
     rulebook: Rulebook,
     out_dir: Path,
     *,
@@ -56,30 +74,118 @@ def run_audit(
     max_error_ratio: float = 0.0,
     now: dt.datetime | None = None,
     on_result: Callable[[PageResult | PageError], None] | None = None,
+    store: Any = None,
+    wait: float | None = None,
+    evidence_dir: Path | None = None,
+    index: Any = None,
+    index_digest: str = "",
+    resolve_missing: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> AuditOutcome:
-    """Audit every page, write the reports atomically, and work out the exit status."""
+    """Audit every page, write the reports atomically, and work out the exit status.
+
+    With a `store` (compliance.store.Store) the audit holds the store's lock
+    (waiting up to `wait` seconds; StoreLocked otherwise), skips pages it has
+    judged before with the same bytes, rulebook and index, records each
+    page's findings and lifecycle as it goes, keeps evidence WARCs in
+    `evidence_dir`, and completes an audit a killed run left unfinished.
+    """
     started = now or dt.datetime.now(dt.UTC)
-    audit_id = new_audit_id(started)
-    header = {
+    if store is None:
+        return _run(pages, rulebook, out_dir, started, new_audit_id(started), None, formats,
+                    fail_on, max_error_ratio, on_result, index, progress)
+    from .store.session import AuditSession
+
+    with store.locked(wait):
+        store.migrate()
+        run = store.begin(new_audit_id(started), started.isoformat(timespec="seconds"),
+                          rulebook.digest, index_digest, __version__)
+        folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
+        session = AuditSession(store, run, rulebook, folder, started)
+        return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,
+                    max_error_ratio, on_result, index, progress, resolve_missing)
+
+
+def _run(
+    pages: Iterable[Input],
+    rulebook: Rulebook,
+    out_dir: Path,
+    started: dt.datetime,
+    audit_id: str,
+    session: Any,
+    formats: tuple[str, ...],
+    fail_on: str,
+    max_error_ratio: float,
+    on_result: Callable[[PageResult | PageError], None] | None,
+    index: Any,
+    progress: Callable[[str], None] | None,
+    resolve_missing: bool = False,
+) -> AuditOutcome:
+    header: dict[str, Any] = {
         "audit_id": audit_id,
         "started": started.isoformat(timespec="seconds"),
         "tool": "compliance",
         "version": __version__,
         "rulebook_digest": rulebook.digest,
         "rulebook_files": len(rulebook.files),
+        "terms": clause_links(rulebook),
     }
     writer = ReportWriter(out_dir, formats, header)
+    skipped: Counter[str] = Counter()
+    tick = progress or (lambda _kind: None)
+
+    def to_audit() -> Iterator[Page | PageError]:
+        """Inputs that need judging; the others are dealt with on the way."""
+        for item in pages:
+            if isinstance(item, Skipped):
+                skipped[item.reason] += 1
+                log.info("skipped %s: %s", item.url or item.source, item.reason)
+                tick("skipped")
+            elif isinstance(item, PageGone):
+                if session is not None:
+                    session.gone(item)
+                tick("gone")
+            elif session is not None and isinstance(item, Page):
+                kept = session.unchanged(item)
+                if kept is None:
+                    yield item
+                else:
+                    writer.add_page(kept)
+                    tick("unchanged")
+            else:
+                yield item
+
     try:
-        for result in audit_pages(pages, rulebook, started):
+        for result in audit_pages(to_audit(), rulebook, started, index):
             if on_result:
                 on_result(result)
             if isinstance(result, PageError):
                 writer.add_error(error_record(result, audit_id))
-            else:
-                writer.add_page([finding_record(f, audit_id) for f in result.findings])
+                tick("error")
+                continue
+            records = [finding_record(f, audit_id) for f in result.findings]
+            waived = apply_suppressions(records, rulebook.suppressions, started.date())
+            if session is not None:
+                records = session.judged(result, records)
+            writer.add_page(records, warnings=waived.warnings)
+            tick("audited")
+        if skipped:
+            header["skipped"] = dict(skipped)
+        resolved: list[dict[str, Any]] = []
+        if session is not None:
+            lifecycle = session.wrap_up(resolve_missing, writer.findings)
+            resolved = lifecycle.pop("resolved_findings")
+            header["lifecycle"] = lifecycle
+            header["resolved"] = resolved
     except BaseException:
         writer.abort()
         raise
     written = writer.close()
+    if session is not None and "jsonl" in formats:
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in resolved)
+        write_atomic(out_dir / "resolved.jsonl", lines)
+        written.append(out_dir / "resolved.jsonl")
+    if session is not None:
+        session.complete(header["lifecycle"])
     status = exit_status(writer.stats, writer.findings, fail_on, max_error_ratio)
     return AuditOutcome(audit_id, writer.stats, written, status)

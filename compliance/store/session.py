@@ -1,0 +1,132 @@
+"""One audit's dealings with the store: skip what is unchanged, record what was judged.
+
+The runner asks `unchanged(page)` before auditing a page; a page with the
+same key, bytes, rulebook and index (and no licence date passed since) gets
+its stored findings back instead of a new judgement. Judged pages are
+written with their findings and evidence in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..evidence import EvidenceFolder, capture_of
+from ..ingest.captures import PageGone
+from ..model import Page, PageResult
+from .lifecycle import recheck_after
+from .store import AuditRun, EvidenceRef, PageObservation, Store
+
+log = logging.getLogger("compliance.store")
+
+
+def page_key(page: Page | PageGone) -> str:
+    """How the store knows a page again: its URL, else the absolute path of its file."""
+    if page.url:
+        return page.url
+    return "path:" + str(Path(page.source).resolve())
+
+
+@dataclass
+class AuditSession:
+    store: Store
+    run: AuditRun
+    rulebook: Any
+    evidence: EvidenceFolder | None
+    audit_time: dt.datetime
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def unchanged(self, page: Page) -> list[dict[str, Any]] | None:
+        """The stored findings of a page that needs no new judgement, else None."""
+        key = page_key(page)
+        row = self.store.page(key)
+        if row is None or row.state != "ok" or row.sha256 != page.sha256:
+            return None
+        if (row.rulebook_digest, row.index_digest) != (
+            self.run.rulebook_digest,
+            self.run.index_digest,
+        ):
+            return None
+        if row.recheck_after and self.audit_time.date().isoformat() >= row.recheck_after:
+            return None
+        records = self.store.page_records(key)
+        _apply_suppressions(records, self.rulebook, self.audit_time.date())
+        self.counts["unchanged"] += 1
+        seen = PageObservation(key, page.url, page.sha256, page.fetched_at, False, tuple(records))
+        return self.store.observe(self.run, seen)
+
+    def judged(self, result: PageResult, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Record a page audited afresh, keeping the evidence of any finding first."""
+        page = result.page
+        refs: tuple[EvidenceRef, ...] = ()
+        if records and self.evidence is not None:
+            capture = capture_of(page, self.audit_time)
+            digest = self.evidence.keep(capture)
+            refs = tuple(
+                EvidenceRef(r["id"], digest, capture.sha256, capture.url, capture.captured_at)
+                for r in records
+            )
+        url = page.url or result.document.canonical_url
+        seen = PageObservation(
+            key=page_key(page),
+            url=page.url,
+            sha256=page.sha256,
+            fetched_at=page.fetched_at,
+            judged=True,
+            records=tuple(records),
+            recheck_after=recheck_after(
+                url, page.fetched_at, result.document.published, self.rulebook,
+                self.audit_time.date(),
+            ),
+            http_status=getattr(page, "http_status", None),
+            evidence=refs,
+        )
+        self.counts["judged"] += 1
+        return self.store.observe(self.run, seen)
+
+    def gone(self, item: PageGone) -> None:
+        resolved = self.store.gone(
+            self.run, page_key(item), item.url, item.http_status, item.fetched_at
+        )
+        self.counts["gone"] += 1
+        log.info("%s answered %s: %d finding(s) resolved", item.url, item.http_status, resolved)
+
+    def wrap_up(self, resolve_missing: bool, records: list[dict[str, Any]]) -> dict[str, Any]:
+        """The lifecycle summary for the report header (the audit stays open until
+        `complete`, so a run killed while writing reports is resumed, not lost)."""
+        if resolve_missing:
+            self.store.resolve_unseen(self.run)
+        resolved = self.store.resolved_in(self.run.id)
+        tally = Counter(str(r.get("status")) for r in records)
+        summary = {
+            "store": self.store.label,
+            "previous_audit": self.run.previous,
+            "resumed": self.run.resumed,
+            "new": tally["new"],
+            "open": tally["open"] + tally["notice_sent"],
+            "notice_sent": tally["notice_sent"],
+            "suppressed": tally["suppressed"],
+            "resolved": len(resolved),
+            "pages_judged": self.counts["judged"],
+            "pages_unchanged": self.counts["unchanged"],
+            "pages_gone": self.counts["gone"],
+        }
+        summary["resolved_findings"] = resolved
+        return summary
+
+    def complete(self, summary: dict[str, Any]) -> None:
+        """The reports are written: the audit is done."""
+        self.store.finish(self.run, {k: v for k, v in summary.items() if k != "resolved"})
+
+
+def _apply_suppressions(records: list[dict[str, Any]], rulebook: Any, today: dt.date) -> None:
+    """Suppressions can lapse between audits: apply the ledger again to stored findings."""
+    try:
+        from ..suppress import apply_suppressions
+    except ImportError:  # a tree without the suppression ledger
+        return
+    apply_suppressions(records, rulebook.suppressions, today)
