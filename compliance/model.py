@@ -75,11 +75,15 @@ class Document:
         return tuple(b for b in self.blocks if b.zone == "main")
 
     def paragraph_langs(self) -> dict[str, int]:
-        """Characters of main text per detected paragraph language."""
+        """Characters of main text per detected paragraph language (mixed language hints at
+        translation); computed on demand, since most audits never ask."""
+        from .extract.language import detect_language
+
         counts: dict[str, int] = {}
         for block in self.main_blocks:
-            if block.lang:
-                counts[block.lang] = counts.get(block.lang, 0) + len(block.text)
+            lang = block.lang or detect_language(block.text)
+            if lang:
+                counts[lang] = counts.get(lang, 0) + len(block.text)
         return counts
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from ..extract.language import identifier
+from ..extract.language import MIN_LETTERS, detect_language, identifier, letters
 from ..model import Block, Document, Evidence
 from ..rulebook import Rulebook
 
@@ -80,7 +80,9 @@ def translation_evidence(
                 )
             )
         if item.agency == agency_id and item.kind not in ("metadata",):
-            lang = item.lang or _short_text_language(item.context)
+            context = item.context
+            lang = item.lang or (detect_language(context) if letters(context) >= MIN_LETTERS
+                                 else _short_text_language(context))
             if lang and lang != page_lang and lang in _plausible(rulebook, agency_id):
                 found.append(
                     _language_evidence(
@@ -162,4 +164,6 @@ def commercial_evidence(document: Document) -> list[Evidence]:
 
 
 def block_language(block: Block) -> str | None:
-    return block.lang or _short_text_language(block.text)
+    text = block.text
+    return block.lang or (detect_language(text) if letters(text) >= MIN_LETTERS
+                          else _short_text_language(text))
