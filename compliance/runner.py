@@ -173,10 +173,13 @@ def _run(
             header["skipped"] = dict(skipped)
         resolved: list[dict[str, Any]] = []
         if session is not None:
-            lifecycle = session.wrap_up(resolve_missing, writer.findings)
-            resolved = lifecycle.pop("resolved_findings")
-            header["lifecycle"] = lifecycle
-            header["resolved"] = resolved
+            summary = session.wrap_up(resolve_missing, writer.findings)
+            resolved = summary.pop("resolved_findings")
+            counts = ("new", "ongoing", "resolved", "suppressed")
+            header["lifecycle"] = {k: summary[k] for k in counts}  # since the previous audit
+            header["store"] = {"location": session.store.label,
+                               **{k: v for k, v in summary.items() if k not in counts}}
+            header["resolved_findings"] = resolved
     except BaseException:
         writer.abort()
         raise
@@ -186,6 +189,6 @@ def _run(
         write_atomic(out_dir / "resolved.jsonl", lines)
         written.append(out_dir / "resolved.jsonl")
     if session is not None:
-        session.complete(header["lifecycle"])
+        session.complete({**header["lifecycle"], **header["store"]})
     status = exit_status(writer.stats, writer.findings, fail_on, max_error_ratio)
     return AuditOutcome(audit_id, writer.stats, written, status)

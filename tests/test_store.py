@@ -125,7 +125,7 @@ def test_two_audits_new_open_resolved(tmp_path: Path, rulebook: Rulebook, store_
     assert {r["page"]["url"].rsplit("/", 1)[1] for r in resolved} == {"changed", "removed"}
     assert {r["status"] for r in resolved} == {"resolved"}
     html = (tmp_path / "r2" / "report.html").read_text()
-    assert "changed" in html  # resolved findings reach the report through its header
+    assert "<b>1</b> new" in html and "<b>2</b> resolved" in html and "<b>1</b> ongoing" in html
 
     store = Store.open(store_url)
     try:

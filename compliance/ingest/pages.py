@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..model import Page, PageError
+from .captures import PageGone, Skipped
+from .warc import WARC_SUFFIXES, is_warc_file, iter_warc
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt", ".text")
 GZIP_SUFFIXES = tuple(s + ".gz" for s in PAGE_SUFFIXES)
@@ -36,7 +38,7 @@ class ManifestEntry:
 
 def is_page_file(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith(PAGE_SUFFIXES) or name.endswith(GZIP_SUFFIXES)
+    return name.endswith(PAGE_SUFFIXES + GZIP_SUFFIXES + WARC_SUFFIXES)
 
 
 def read_manifest(manifest: Path) -> list[ManifestEntry]:
@@ -150,7 +152,7 @@ def iter_pages(
     manifest: Path | None = None,
     url: str | None = None,
     limit: int = MAX_PAGE_BYTES,
-) -> Iterator[Page | PageError]:
+) -> Iterator[Page | PageError | PageGone | Skipped]:
     """Every page the user named, with URLs from the manifest or `--url`.
 
     With a manifest and no paths, the manifest's entries are the pages; with
@@ -167,7 +169,7 @@ def iter_pages(
                     entry.url,
                     "load",
                     "manifest line has a URL but no local 'path'",
-                    "give the saved file's path; this version does not fetch",
+                    "give the saved file's path, or list the URL in a --urls file",
                 )
                 continue
             yield load_page(entry.path, entry.url, entry.fetched_at, limit)
@@ -176,6 +178,9 @@ def iter_pages(
     if url and len(files) != 1:
         raise InputError(f"--url names one page's address, but {len(files)} pages were given")
     for path in files:
+        if is_warc_file(path):  # WARC records carry their own URL and capture time
+            yield from iter_warc(path, limit)
+            continue
         entry = by_path.get(path.resolve())
         page_url = url or (entry.url if entry else None)
         yield load_page(path, page_url, entry.fetched_at if entry else None, limit)

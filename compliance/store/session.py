@@ -103,14 +103,13 @@ class AuditSession:
         resolved = self.store.resolved_in(self.run.id)
         tally = Counter(str(r.get("status")) for r in records)
         summary = {
-            "store": self.store.label,
+            "new": tally["new"],
+            "ongoing": tally["open"] + tally["notice_sent"],
+            "resolved": len(resolved),
+            "suppressed": tally["suppressed"],
+            "notice_sent": tally["notice_sent"],
             "previous_audit": self.run.previous,
             "resumed": self.run.resumed,
-            "new": tally["new"],
-            "open": tally["open"] + tally["notice_sent"],
-            "notice_sent": tally["notice_sent"],
-            "suppressed": tally["suppressed"],
-            "resolved": len(resolved),
             "pages_judged": self.counts["judged"],
             "pages_unchanged": self.counts["unchanged"],
             "pages_gone": self.counts["gone"],
@@ -120,7 +119,7 @@ class AuditSession:
 
     def complete(self, summary: dict[str, Any]) -> None:
         """The reports are written: the audit is done."""
-        self.store.finish(self.run, {k: v for k, v in summary.items() if k != "resolved"})
+        self.store.finish(self.run, summary)
 
 
 def _apply_suppressions(records: list[dict[str, Any]], rulebook: Any, today: dt.date) -> None:
