@@ -1,0 +1,360 @@
+"""Language-independent anchors: what survives translation.
+
+A translation changes every word but keeps numbers, dates, names, acronyms and
+addresses. Each is reduced to a key that is the same in every language and
+script: numbers lose their locale ("3.215,63" = "3,215.63"), dates their month
+names, names their script (Cyrillic, pinyin and kana readings, all folded to a
+coarse consonant skeleton so that "Selenskyj", "Zelensky" and "Зеленский"
+agree). Anchors keep their offsets so that alignment can show passages.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from .calendar import CAPITALISED_ONLY, month_table, weekday_table
+from .text import fold, script_of
+
+# Anchor kinds and how much one of them says on its own (before rarity).
+BASE_WEIGHT = {"num": 1.0, "year": 0.5, "small": 0.3, "date": 1.2, "month": 0.3, "wday": 0.3,
+               "name": 1.0, "joined": 1.0, "acro": 0.8, "url": 2.0}
+
+
+@dataclass(frozen=True)
+class Anchor:
+    key: str  # "n:3215.63", "d:12-29", "p:bdN", …
+    kind: str
+    start: int
+    end: int
+
+
+_NUMBER = re.compile(
+    r"(?<![\d.,])(?:\d{1,3}(?:([ \u00a0\u202f'.,])\d{3})(?:\1\d{3})*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
+    r"(?!\d)"
+)
+_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_CJK_DATE = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
+_CJK_WEEKDAY = re.compile(r"(?:星期|礼拜|周)([一二三四五六日天])|([月火水木金土日])(?:曜|[)）])")
+_CJK_WEEKDAY_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7,
+                    "月": 1, "火": 2, "水": 3, "木": 4, "金": 5, "土": 6}
+# Magnitude words after a number: "2,5 Millionen" = "2.5 million" = "250万" = "2,5 млн".
+_MAGNITUDES = [
+    (re.compile(r"(?:mil millones|milliard\w*|miliard\w*|billion|mrd|млрд|миллиард\w*"
+                r"|мільярд\w*)\b"), 9),
+    (re.compile(r"(?:trillion\w*|billionen|billions|bilion\w*|трлн|триллион\w*|трильйон\w*)\b"),
+     12),
+    (re.compile(r"(?:million\w*|mio|millones|milion\w*|milhões|milhoes|milijun\w*|млн"
+                r"|миллион\w*|мільйон\w*)\b"), 6),
+    (re.compile(r"(?:thousand|tausend|mille|mil|tisíc\w*|tisuć\w*|tysi\w+|тысяч\w*|тыс"
+                r"|тисяч\w*)\b"), 3),
+]
+_CJK_MAGNITUDE = {"万": 4, "萬": 4, "亿": 8, "億": 8, "千": 3, "百万": 6, "兆": 12}
+_WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
+_URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+|(?<![\w.])[@#][A-Za-z_]\w{2,}")
+_HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_KANA_OR_HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々ー]")
+_HIRAGANA_ONLY = re.compile(r"^[\u3040-\u309fー]+$")
+
+
+def extract_anchors(text: str, lang: str | None = None) -> list[Anchor]:
+    """Every anchor of `text`, in reading order."""
+    found: list[Anchor] = []
+    found.extend(_numbers(text))
+    found.extend(_dates(text, lang))
+    found.extend(_urls(text))
+    script = script_of(text)
+    found.extend(_names(text))
+    if script == "han":
+        found.extend(_han_readings(text))
+    elif script == "kana":
+        found.extend(_kana_readings(text))
+    found.sort(key=lambda a: (a.start, a.end, a.key))
+    return found
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def canonical_number(raw: str) -> Decimal | None:
+    """The value of a number written in any locale's convention, or None."""
+    digits = raw.replace("\u00a0", " ").replace("\u202f", " ")
+    seps = [c for c in digits if not c.isdigit()]
+    if not seps:
+        return Decimal(digits)
+    last = seps[-1]
+    after = len(digits) - digits.rfind(last) - 1
+    if len(set(seps)) > 1:  # 3.215,63 or 3,215.63: the last separator is the decimal one
+        if last not in ".,":
+            return None
+        whole, frac = digits[: digits.rfind(last)], digits[digits.rfind(last) + 1 :]
+        whole = "".join(c for c in whole if c.isdigit())
+        return _decimal(f"{whole}.{frac}")
+    if len(seps) > 1 or last in " '":
+        return _decimal(digits.replace(last, ""))
+    if after == 3 and not digits.startswith("0" + last):  # 1,000 / 1.000: grouping
+        return _decimal(digits.replace(last, ""))
+    return _decimal(digits.replace(last, "."))
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def number_key(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return "n:" + (text.rstrip("0").rstrip(".") if "." in text else text)
+
+
+def _number_kind(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        if 1900 <= value <= 2100:
+            return "year"
+        if value <= 31:
+            return "small"
+    return "num"
+
+
+def _numbers(text: str) -> list[Anchor]:
+    out = []
+    for match in _NUMBER.finditer(text):
+        value = canonical_number(match.group(0))
+        if value is None:
+            continue
+        start, end = match.span()
+        out.append(Anchor(number_key(value), _number_kind(value), start, end))
+        scaled = _scaled(text, end, value)
+        if scaled is not None:
+            out.append(Anchor(number_key(scaled), "num", start, end))
+    return out
+
+
+def _scaled(text: str, end: int, value: Decimal) -> Decimal | None:
+    tail = text[end : end + 24]
+    stripped = tail.lstrip(" \u00a0")
+    for cjk, power in sorted(_CJK_MAGNITUDE.items(), key=lambda kv: -len(kv[0])):
+        if tail.startswith(cjk):
+            return value.scaleb(power)
+    lowered = stripped.lower()
+    for pattern, power in _MAGNITUDES:
+        if pattern.match(lowered):
+            return value.scaleb(power)
+    return None
+
+
+# ---------------------------------------------------------------- dates
+
+
+def _dates(text: str, lang: str | None) -> list[Anchor]:
+    out = []
+    months, weekdays = month_table(lang), weekday_table(lang)
+    words = list(_WORD.finditer(text))
+    for index, match in enumerate(words):
+        raw = match.group(0)
+        word = fold(raw)
+        if word in CAPITALISED_ONLY and not raw[0].isupper():
+            continue
+        month = months.get(word)
+        if month is None and len(word) >= 3 and text[match.end() : match.end() + 1] == ".":
+            month = _abbreviated_month(word, months)
+        if month is not None:
+            out.append(Anchor(f"m:{month:02d}", "month", *match.span()))
+            day = _day_near(text, words, index, match)
+            if day is not None:
+                value, start, end = day
+                span = (min(start, match.start()), max(end, match.end()))
+                out.append(Anchor(f"d:{month:02d}-{value:02d}", "date", *span))
+            continue
+        weekday = weekdays.get(word)
+        if weekday is not None:
+            out.append(Anchor(f"w:{weekday}", "wday", *match.span()))
+    for pattern, order in ((_ISO_DATE, (2, 3)), (_NUMERIC_DATE, (2, 1)), (_CJK_DATE, (1, 2))):
+        for match in pattern.finditer(text):
+            month, day = int(match.group(order[0])), int(match.group(order[1]))
+            if 1 <= month <= 12 and 1 <= day <= 31:
+                out.append(Anchor(f"m:{month:02d}", "month", *match.span()))
+                out.append(Anchor(f"d:{month:02d}-{day:02d}", "date", *match.span()))
+    for match in _CJK_WEEKDAY.finditer(text):
+        if match.group(2) and not match.group(0).endswith("曜") and not _opens(text, match):
+            continue
+        day = _CJK_WEEKDAY_NUM[match.group(1) or match.group(2)]
+        out.append(Anchor(f"w:{day}", "wday", *match.span()))
+    return out
+
+
+def _opens(text: str, match: re.Match[str]) -> bool:
+    """'５日（火）': a one-character weekday in brackets."""
+    return match.start() > 0 and text[match.start() - 1] in "(（"
+
+
+def _abbreviated_month(word: str, months: dict[str, int]) -> int | None:
+    """'Dec.', 'janv.', 'Okt.': a unique month whose name starts with the abbreviation."""
+    hits = {n for form, n in months.items() if form.startswith(word)}
+    return hits.pop() if len(hits) == 1 else None
+
+
+def _day_near(
+    text: str, words: list[re.Match[str]], index: int, match: re.Match[str]
+) -> tuple[int, int, int] | None:
+    """A day number just before ("29 décembre", "29. Dezember") or after ("December 29")."""
+    offset = max(0, match.start() - 5)
+    before = re.search(r"(?<!\d)(\d{1,2})\.?\s{1,2}$", text[offset : match.start()])
+    if before:
+        value = int(before.group(1))
+        if 1 <= value <= 31:
+            return value, offset + before.start(1), offset + before.end(1)
+    after = re.match(r"\.?\s{1,2}(\d{1,2})(?!\d)(?![.,]\d)", text[match.end() : match.end() + 6])
+    if after:
+        value = int(after.group(1))
+        if 1 <= value <= 31:
+            return value, match.end() + after.start(1), match.end() + after.end(1)
+    return None
+
+
+# ---------------------------------------------------------------- addresses
+
+
+def _urls(text: str) -> list[Anchor]:
+    out = []
+    for match in _URL.finditer(text):
+        raw = match.group(0).rstrip(".,;:!?")
+        key = re.sub(r"^(?:https?://)?(?:www\.)?", "", raw.lower()).rstrip("/")
+        if key:
+            out.append(Anchor("u:" + key, "url", match.start(), match.start() + len(raw)))
+    return out
+
+
+# ---------------------------------------------------------------- names
+
+
+_DIGRAPHS = [("shch", "s"), ("tsch", "c"), ("sch", "s"), ("dzh", "j"), ("sh", "s"), ("ch", "c"),
+             ("zh", "j"), ("kh", "k"), ("ts", "s"), ("tz", "s"), ("ph", "f"), ("th", "t"),
+             ("ck", "k"), ("qu", "k"), ("dj", "j"), ("ng", "n"), ("x", "ks")]
+_CLASSES = str.maketrans({"w": "v", "f": "v", "z": "s", "c": "t", "q": "k", "r": "l", "m": "n",
+                          "a": None, "e": None, "i": None, "o": None, "u": None, "y": None,
+                          "h": None})
+
+
+@lru_cache(maxsize=65536)
+def skeleton(word: str) -> str:
+    """A coarse consonant skeleton that transliterations of one name share.
+
+    Vowels go (they are what transliteration changes most), sibilants, nasals
+    and liquids merge (Japanese and Chinese readings do not tell l from r,
+    Chinese drops final n/ng distinctions), the initial sound is kept.
+    """
+    ascii_word = re.sub(r"[^a-z]", "", anyascii(word).lower())
+    if not ascii_word:
+        return ""
+    head = "a" if ascii_word[0] in "aeiouy" else ""
+    ascii_word = re.sub(r"(.)\1+", r"\1", ascii_word)  # Matthew, Scholl: doubled letters
+    ascii_word = re.sub(r"(?<=[aeiouy])j(?![aeiou])", "", ascii_word)  # Selenskyj, Kyjiw
+    for old, new in _DIGRAPHS:
+        ascii_word = ascii_word.replace(old, new)
+    return head + ascii_word.translate(_CLASSES)
+
+
+def _is_name_case(raw: str) -> bool:
+    return raw[:1].isupper() and not raw.isupper()
+
+
+def _names(text: str) -> list[Anchor]:
+    """Capitalised words (not sentence-initial common words), acronyms, and joined pairs."""
+    words = [m for m in _WORD.finditer(text) if not _KANA_OR_HAN.search(m.group(0))]
+    lower_forms = {fold(m.group(0)) for m in words if m.group(0)[:1].islower()}
+    calendar_words = set(month_table(None)) | set(weekday_table(None))
+    out: list[Anchor] = []
+    previous: tuple[int, int] | None = None  # span of the name just before
+    for m in words:
+        raw = m.group(0)
+        if len(raw) >= 2 and raw.isupper() and raw.isalpha():
+            out.append(Anchor("a:" + anyascii(raw).lower(), "acro", *m.span()))
+            previous = None
+            continue
+        if not _is_name_case(raw):
+            previous = None
+            continue
+        folded = fold(raw)
+        if folded in lower_forms or folded in calendar_words:
+            previous = None
+            continue
+        key = skeleton(raw)
+        if len(key) >= 3:
+            out.append(Anchor("p:" + key, "name", *m.span()))
+        if previous is not None and text[previous[1] : m.start()] in (" ", "-", "\u00a0"):
+            joined = skeleton(text[previous[0] : m.end()])
+            if len(joined) >= 4:
+                out.append(Anchor("j:" + joined, "joined", previous[0], m.end()))
+        previous = m.span()
+    return out
+
+
+def _han_readings(text: str) -> list[Anchor]:
+    """Pinyin of every 2- and 3-character window of Chinese text.
+
+    Chinese names are two or three characters (a surname and a given name) and
+    place names mostly two; without a word segmenter every window is a candidate,
+    and the page's Latin names pick the right ones.
+    """
+    from pypinyin import lazy_pinyin
+
+    out = []
+    for run in _HAN_RUN.finditer(text):
+        chars = run.group(0)
+        readings = lazy_pinyin(chars)
+        if len(readings) != len(chars):
+            continue
+        base = run.start()
+        for i in range(len(chars) - 1):
+            pair = skeleton(readings[i] + readings[i + 1])
+            if len(pair) >= 3:
+                out.append(Anchor("p:" + pair, "name", base + i, base + i + 2))
+            if len(pair) >= 4:
+                out.append(Anchor("j:" + pair, "joined", base + i, base + i + 2))
+            if i + 2 < len(chars):
+                triple = skeleton(readings[i] + readings[i + 1] + readings[i + 2])
+                if len(triple) >= 4:
+                    out.append(Anchor("j:" + triple, "joined", base + i, base + i + 3))
+    return out
+
+
+@lru_cache(maxsize=1)
+def _kakasi():  # type: ignore[no-untyped-def]
+    import pykakasi
+
+    return pykakasi.kakasi()
+
+
+def _kana_readings(text: str) -> list[Anchor]:
+    """Hepburn readings of Japanese words written in kanji or katakana (names, places, loans)."""
+    out = []
+    position = 0
+    segments = _kakasi().convert(text)
+    previous: tuple[str, int] | None = None
+    for segment in segments:
+        orig = segment["orig"]
+        start = text.find(orig, position)
+        if start < 0:
+            continue
+        position = start + len(orig)
+        if not _KANA_OR_HAN.search(orig) or _HIRAGANA_ONLY.match(orig):
+            previous = None
+            continue
+        reading = segment["passport"] or segment["hepburn"]
+        key = skeleton(reading)
+        if len(key) >= 3:
+            out.append(Anchor("p:" + key, "name", start, position))
+        if previous is not None:
+            joined = skeleton(previous[0] + reading)
+            if len(joined) >= 4:
+                out.append(Anchor("j:" + joined, "joined", previous[1], position))
+        previous = (reading, start)
+    return out

@@ -1,0 +1,453 @@
+"""The dispatch index on disk: one SQLite file, read by many processes at once.
+
+Tables: `dispatch` (records, their anchors packed in order), `shingle`
+(winnowed fingerprint → dispatch) and `anchor` (anchor key, day → dispatch),
+both clustered by key so a lookup reads one short range, and `anchor_df`
+(how many dispatches hold a key, for rarity weights). Adding or removing is
+one transaction: a crash leaves the index as it was.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from array import array
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..model import Document
+from .align import align
+from .anchors import BASE_WEIGHT, Anchor, extract_anchors
+from .dispatch import Dispatch, day_number
+from .fingerprint import Shingles, shingles
+from .match import (
+    THRESHOLD,
+    AnchorSide,
+    DispatchMatch,
+    Verdict,
+    compare_copy,
+    runner_up_z,
+    translation_score,
+    translation_verdict,
+)
+from .text import stable_hash
+
+SCHEMA_VERSION = "1"
+KINDS = tuple(BASE_WEIGHT)
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS dispatch (
+    doc INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    agency TEXT NOT NULL,
+    lang TEXT,
+    title TEXT,
+    body TEXT NOT NULL,
+    published TEXT,
+    day INTEGER,
+    url TEXT,
+    embargo_until TEXT,
+    status TEXT NOT NULL,
+    rights TEXT,
+    source TEXT,
+    anchor_keys BLOB NOT NULL,
+    anchor_spans BLOB NOT NULL,
+    anchor_kinds BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS shingle (
+    hash INTEGER NOT NULL, doc INTEGER NOT NULL, PRIMARY KEY (hash, doc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anchor (
+    hash INTEGER NOT NULL, day INTEGER NOT NULL, doc INTEGER NOT NULL,
+    PRIMARY KEY (hash, day, doc)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS anchor_df (hash INTEGER PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
+"""
+NO_DAY = -(1 << 31)  # dispatches without a date sort before every window
+
+# Candidate lookup stays cheap as the index grows: only shingles and anchors this rare
+# are followed to their dispatches (a fingerprint in more dispatches is boilerplate).
+SHINGLE_CAP = 200
+ANCHOR_RARE = 400  # followed everywhere; commoner anchors only inside the date window
+ANCHOR_KEYS = 48  # rarest anchors of a page that are followed
+DATE_WINDOW = (-45, 3)  # days around the page's date for common anchors
+COPY_CANDIDATES = 5
+TRANSLATION_POOL = 30  # candidates aligned; the runners-up calibrate the best
+
+
+class IndexFileError(RuntimeError):
+    """The index file is missing, unreadable or of another version."""
+
+
+@dataclass(frozen=True)
+class AddResult:
+    added: int
+    replaced: int
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    doc: int
+    id: str
+    agency: str
+    lang: str | None
+    title: str | None
+    body: str
+    published: str | None
+    embargo_until: str | None
+    status: str
+    keys: tuple[int, ...]
+    spans: tuple[tuple[int, int], ...]
+    kinds: tuple[str, ...]
+
+
+class DispatchIndex:
+    """Find which dispatches a page reproduces, copied or translated."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path, read_only: bool) -> None:
+        self._db = connection
+        self.path = path
+        self.read_only = read_only
+
+    # ------------------------------------------------------------ opening
+
+    @classmethod
+    def open(cls, path: str | Path, read_only: bool = True) -> DispatchIndex:
+        """Open (or, writable, create) an index. Read-only opens never write, so many
+        processes can match against one file at once."""
+        path = Path(path)
+        if read_only:
+            if not path.is_file():
+                raise IndexFileError(f"no dispatch index at {path}")
+            uri = f"file:{path.resolve().as_posix()}?mode=ro"
+            db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+        db.execute("PRAGMA cache_size=-65536")
+        db.execute("PRAGMA mmap_size=1073741824")
+        index = cls(db, path, read_only)
+        try:
+            index._check_schema()
+        except sqlite3.DatabaseError as exc:
+            db.close()
+            raise IndexFileError(f"{path} is not a dispatch index: {exc}") from None
+        return index
+
+    def _check_schema(self) -> None:
+        if not self.read_only:
+            self._db.executescript(SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,)
+            )
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None or row[0] != SCHEMA_VERSION:
+            found = row[0] if row else "none"
+            raise IndexFileError(f"{self.path}: index schema {found}, expected {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> DispatchIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ writing
+
+    def add(self, dispatches: Iterable[Dispatch]) -> AddResult:
+        """Add (or replace, by id) dispatches in one transaction; nothing is half-written."""
+        self._writable()
+        added = replaced = 0
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for dispatch in dispatches:
+                old = db.execute("SELECT doc FROM dispatch WHERE id=?", (dispatch.id,)).fetchone()
+                if old:
+                    self._delete(old[0])
+                    replaced += 1
+                else:
+                    added += 1
+                self._insert(dispatch)
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return AddResult(added, replaced)
+
+    def remove(self, ids: Iterable[str]) -> list[str]:
+        """Remove dispatches by id in one transaction; returns the ids that were not there."""
+        self._writable()
+        missing = []
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            for ident in ids:
+                row = db.execute("SELECT doc FROM dispatch WHERE id=?", (ident,)).fetchone()
+                if row is None:
+                    missing.append(ident)
+                else:
+                    self._delete(row[0])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return missing
+
+    def _writable(self) -> None:
+        if self.read_only:
+            raise IndexFileError(f"{self.path} was opened read-only")
+
+    def _insert(self, d: Dispatch) -> None:
+        anchors = extract_anchors(d.body, d.lang)
+        day = day_number(d.published)
+        cursor = self._db.execute(
+            "INSERT INTO dispatch (id, agency, lang, title, body, published, day, url,"
+            " embargo_until, status, rights, source, anchor_keys, anchor_spans, anchor_kinds)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (d.id, d.agency, d.lang, d.title, d.body, d.published, day, d.url, d.embargo_until,
+             d.status, d.rights, d.source, *_pack(anchors)),
+        )
+        doc = cursor.lastrowid
+        self._db.executemany(
+            "INSERT OR IGNORE INTO shingle VALUES (?, ?)",
+            ((h, doc) for h in shingles(d.body).winnowed()),
+        )
+        keys = {stable_hash(a.key) for a in anchors}
+        self._db.executemany(
+            "INSERT OR IGNORE INTO anchor VALUES (?, ?, ?)",
+            ((k, NO_DAY if day is None else day, doc) for k in keys),
+        )
+        self._db.executemany(
+            "INSERT INTO anchor_df VALUES (?, 1) ON CONFLICT(hash) DO UPDATE SET df = df + 1",
+            ((k,) for k in keys),
+        )
+
+    def _delete(self, doc: int) -> None:
+        body, day, key_blob = self._db.execute(
+            "SELECT body, day, anchor_keys FROM dispatch WHERE doc=?", (doc,)
+        ).fetchone()
+        self._db.executemany(
+            "DELETE FROM shingle WHERE hash=? AND doc=?",
+            ((h, doc) for h in shingles(body).winnowed()),
+        )
+        keys = set(array("q", key_blob))
+        self._db.executemany(
+            "DELETE FROM anchor WHERE hash=? AND day=? AND doc=?",
+            ((k, NO_DAY if day is None else day, doc) for k in keys),
+        )
+        self._db.executemany("UPDATE anchor_df SET df = df - 1 WHERE hash=?", ((k,) for k in keys))
+        self._db.executemany(
+            "DELETE FROM anchor_df WHERE hash=? AND df <= 0", ((k,) for k in keys)
+        )
+        self._db.execute("DELETE FROM dispatch WHERE doc=?", (doc,))
+
+    # ------------------------------------------------------------ reading
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM dispatch").fetchone()[0]
+
+    def get(self, ident: str) -> Dispatch | None:
+        row = self._db.execute(
+            "SELECT id, agency, lang, title, body, published, url, embargo_until, status,"
+            " rights, source FROM dispatch WHERE id=?",
+            (ident,),
+        ).fetchone()
+        return Dispatch(*row) if row else None
+
+    def ids(self) -> Iterator[str]:
+        for (ident,) in self._db.execute("SELECT id FROM dispatch ORDER BY doc"):
+            yield ident
+
+    def stats(self) -> dict[str, object]:
+        db = self._db
+
+        def tally(column: str) -> dict[str, int]:
+            rows = db.execute(f"SELECT {column}, COUNT(*) FROM dispatch GROUP BY 1 ORDER BY 2 DESC")
+            return {str(value): count for value, count in rows}
+
+        span = db.execute("SELECT MIN(published), MAX(published) FROM dispatch").fetchone()
+        return {
+            "path": str(self.path),
+            "schema": SCHEMA_VERSION,
+            "dispatches": len(self),
+            "agencies": tally("agency"),
+            "languages": tally("lang"),
+            "statuses": tally("status"),
+            "published": {"first": span[0], "last": span[1]},
+            "shingles": db.execute("SELECT COUNT(*) FROM shingle").fetchone()[0],
+            "anchor_postings": db.execute("SELECT COUNT(*) FROM anchor").fetchone()[0],
+            "distinct_anchors": db.execute("SELECT COUNT(*) FROM anchor_df").fetchone()[0],
+            "bytes": self.path.stat().st_size if self.path.exists() else 0,
+        }
+
+    # ------------------------------------------------------------ matching
+
+    def match(self, document: Document) -> list[DispatchMatch]:
+        """Every dispatch the page's main text reproduces, best first; [] when none.
+
+        Copies are looked for first (cheap, exact); a page that is mostly one
+        dispatch's text is not searched for translations as well.
+        """
+        text = document.text
+        if not text.strip():
+            return []
+        page_shingles = shingles(text)
+        found = self._copies(text, page_shingles)
+        if not any(m.page_coverage >= 0.5 for m in found):
+            found += self._translations(document, {m.dispatch_id for m in found})
+        found.sort(key=lambda m: (-m.score, -m.coverage, m.dispatch_id))
+        return found
+
+    def _copies(self, text: str, page: Shingles) -> list[DispatchMatch]:
+        hits: Counter[int] = Counter()
+        query = "SELECT doc FROM shingle WHERE hash=? LIMIT ?"
+        for h in page.winnowed():
+            docs = self._db.execute(query, (h, SHINGLE_CAP + 1)).fetchall()
+            if len(docs) <= SHINGLE_CAP:
+                hits.update(doc for (doc,) in docs)
+        out = []
+        for doc, _ in hits.most_common(COPY_CANDIDATES):
+            candidate = self._candidate(doc)
+            verdict = compare_copy(text, page, candidate.body, shingles(candidate.body))
+            if verdict and verdict.score >= THRESHOLD:
+                out.append(_match(candidate, verdict))
+        return out
+
+    def _translations(self, document: Document, exclude: set[str]) -> list[DispatchMatch]:
+        text = document.text
+        anchors = extract_anchors(text, document.lang)
+        if not anchors:
+            return []
+        page = AnchorSide(
+            tuple(stable_hash(a.key) for a in anchors), tuple((a.start, a.end) for a in anchors)
+        )
+        kinds = {k: a.kind for k, a in zip(page.keys, anchors, strict=True)}
+        df = self._dfs(set(page.keys))
+        total = max(len(self), 1)
+        weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
+        pool = self._translation_pool(page, df, weights, day_number(document.published))
+        candidates = [self._candidate(doc) for doc in pool]
+        candidates = [
+            c for c in candidates
+            if c.id not in exclude and not (document.lang and c.lang == document.lang)
+        ]
+        if not candidates:
+            return []
+        chains = [(align(page.keys, c.keys, weights.__getitem__), c) for c in candidates]
+        chains.sort(key=lambda pair: -pair[0].weight)
+        scores = [chain.weight for chain, _ in chains]
+        page_mass = _mass(page.keys, weights)
+        out = []
+        for rank, (chain, candidate) in enumerate(chains[:3]):
+            if len(chain.pairs) < 2:
+                break
+            others = scores[:rank] + scores[rank + 1 :]
+            z = runner_up_z(chain.weight, others, TRANSLATION_POOL)
+            disp_mass = _mass(candidate.keys, self._dispatch_weights(candidate, weights, total))
+            dice = 2 * chain.weight / max(page_mass + disp_mass, 1e-9)
+            score = translation_score(z, chain.weight, dice)
+            if score < THRESHOLD:
+                continue
+            verdict = translation_verdict(chain, text, page, candidate.body,
+                                          AnchorSide(candidate.keys, candidate.spans), score)
+            out.append(_match(candidate, verdict))
+        return out
+
+    def _dfs(self, keys: set[int]) -> dict[int, int]:
+        if not keys:
+            return {}
+        marks = ",".join("?" * len(keys))
+        rows = self._db.execute(f"SELECT hash, df FROM anchor_df WHERE hash IN ({marks})",
+                                tuple(keys))
+        return dict(rows.fetchall())
+
+    def _translation_pool(
+        self, page: AnchorSide, df: dict[int, int], weights: dict[int, float], day: int | None
+    ) -> list[int]:
+        """Dispatches sharing the page's rarest anchors, by the weight they share."""
+        known = sorted((k for k in set(page.keys) if df.get(k)), key=lambda k: df[k])
+        votes: defaultdict[int, float] = defaultdict(float)
+        rare = [k for k in known[:ANCHOR_KEYS] if df[k] <= ANCHOR_RARE]
+        if rare:
+            marks = ",".join("?" * len(rare))
+            for key, doc in self._db.execute(
+                f"SELECT hash, doc FROM anchor WHERE hash IN ({marks})", rare
+            ):
+                votes[doc] += weights[key]
+        if day is not None:
+            lo, hi = day + DATE_WINDOW[0], day + DATE_WINDOW[1]
+            for key in known[len(rare) : ANCHOR_KEYS]:
+                for (doc,) in self._db.execute(
+                    "SELECT doc FROM anchor WHERE hash=? AND day BETWEEN ? AND ? LIMIT ?",
+                    (key, lo, hi, ANCHOR_RARE),
+                ):
+                    votes[doc] += weights[key]
+        ranked = sorted(votes.items(), key=lambda kv: -kv[1])
+        return [doc for doc, _ in ranked[:TRANSLATION_POOL]]
+
+    def _dispatch_weights(
+        self, candidate: _Candidate, page_weights: dict[int, float], total: int
+    ) -> dict[int, float]:
+        keys = set(candidate.keys)
+        missing = keys - page_weights.keys()
+        df = self._dfs(missing)
+        kinds = dict(zip(candidate.keys, candidate.kinds, strict=True))
+        weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 1), total) for k in missing}
+        weights.update({k: page_weights[k] for k in keys & page_weights.keys()})
+        return weights
+
+    def _candidate(self, doc: int) -> _Candidate:
+        row = self._db.execute(
+            "SELECT doc, id, agency, lang, title, body, published, embargo_until, status,"
+            " anchor_keys, anchor_spans, anchor_kinds FROM dispatch WHERE doc=?",
+            (doc,),
+        ).fetchone()
+        keys = tuple(array("q", row[9]))
+        flat = array("i", row[10])
+        spans = tuple(zip(flat[0::2], flat[1::2], strict=True))
+        kinds = tuple(KINDS[b] for b in row[11])
+        return _Candidate(*row[:9], keys, spans, kinds)  # type: ignore[arg-type]
+
+
+def _pack(anchors: list[Anchor]) -> tuple[bytes, bytes, bytes]:
+    keys = array("q", (stable_hash(a.key) for a in anchors))
+    spans = array("i", (x for a in anchors for x in (a.start, a.end)))
+    kinds = bytes(KINDS.index(a.kind) for a in anchors)
+    return keys.tobytes(), spans.tobytes(), kinds
+
+
+def _rarity(df: int, total: int) -> float:
+    """1 for an anchor in one dispatch (or none), falling towards 0 for one in all of them."""
+    df = max(df, 1)
+    return math.log(1 + total / df) / math.log(1 + total) if total > 1 else 1.0
+
+
+def _mass(keys: tuple[int, ...], weights: dict[int, float]) -> float:
+    """Total weight of a text's anchors, repeated keys counting as in `align`."""
+    counts = Counter(keys)
+    return sum(weights.get(k, 0.0) * n**0.5 for k, n in counts.items())
+
+
+def _match(candidate: _Candidate, verdict: Verdict) -> DispatchMatch:
+    return DispatchMatch(
+        dispatch_id=candidate.id,
+        agency=candidate.agency,
+        lang=candidate.lang or "",
+        title=candidate.title,
+        kind=verdict.kind,
+        score=verdict.score,
+        coverage=verdict.coverage,
+        page_coverage=verdict.page_coverage,
+        matched_words=verdict.matched_words,
+        status=candidate.status,
+        published=candidate.published,
+        embargo_until=candidate.embargo_until,
+        passages=verdict.passages,
+    )

@@ -1,0 +1,85 @@
+"""Tokens and sentences with character offsets, shared by fingerprints and anchors.
+
+Offsets always index the text as given, so every match can be shown on the page
+and in the dispatch side by side.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Han, kana and hangul are written without spaces: each character is one token.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W\d_{_CJK}]+)?")
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”»)\]]*\s+|(?<=[。！？])|\n+")
+_MASK = (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class Token:
+    """A normalised word (or CJK character) and where it sits."""
+
+    text: str
+    start: int
+    end: int
+
+
+def fold(text: str) -> str:
+    """Case- and width-insensitive form: NFKC, lower case, typographic apostrophes unified."""
+    return unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+
+
+def tokens(text: str) -> list[Token]:
+    """Words and CJK characters with their offsets in `text` (offsets survive folding)."""
+    return [Token(fold(m.group(0)), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def stable_hash(key: str) -> int:
+    """A 63-bit hash that is the same in every process (SQLite INTEGER, never negative)."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") & _MASK
+
+
+def sentences(text: str) -> list[tuple[int, int]]:
+    """Sentence spans: ends at . ! ? (and their CJK forms) followed by space, or a line break."""
+    spans = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        end = match.start()
+        if end > start and text[start:end].strip():
+            spans.append(_strip(text, start, end))
+        start = match.end()
+    if start < len(text) and text[start:].strip():
+        spans.append(_strip(text, start, len(text)))
+    return spans
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def script_of(text: str) -> str:
+    """`han`, `kana` (Japanese), `cyrillic`, `latin` or `other`: what decides how names are read."""
+    sample = text[:3000]
+    kana = len(_KANA.findall(sample))
+    han = len(_HAN.findall(sample))
+    if kana > 20 or (kana and kana * 10 >= han):
+        return "kana"
+    if han > 20:
+        return "han"
+    letters = [c for c in sample if c.isalpha()]
+    if not letters:
+        return "other"
+    cyr = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    if cyr * 2 > len(letters):
+        return "cyrillic"
+    latin = sum(1 for c in letters if c < "\u0250")
+    return "latin" if latin * 2 > len(letters) else "other"
