@@ -3,6 +3,7 @@ robots.txt, 429 and 5xx retries, redirects, size cap, timeouts, address refusal.
 
 from __future__ import annotations
 
+import datetime as dt
 import http.server
 import json
 import threading
@@ -15,6 +16,7 @@ import httpcore
 import pytest
 
 from compliance.ingest.captures import CapturedPage, PageGone, Skipped
+from compliance.ingest.discover import discover
 from compliance.ingest.fetch import Fetcher, FetchSettings, fetch_all, public_only
 from compliance.model import PageError
 from compliance.rulebook import Rulebook
@@ -22,6 +24,28 @@ from compliance.runner import run_audit
 from compliance.store import Store
 
 from .test_store import DAY1, DAY2, article
+
+SITEMAP_INDEX = """<?xml version="1.0" encoding="UTF-8"?>
+<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+  <sitemap><loc>http://{host}/news-sitemap.xml</loc></sitemap>
+</sitemapindex>"""
+NEWS_SITEMAP = """<?xml version="1.0" encoding="UTF-8"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+        xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+  <url><loc>http://{host}/news/11</loc><news:news>
+    <news:publication><news:name>Copycat</news:name><news:language>en</news:language></news:publication>
+    <news:publication_date>2026-11-19T18:00:00Z</news:publication_date><news:title>Eleven</news:title>
+  </news:news></url>
+  <url><loc>http://{host}/news/12</loc><lastmod>2026-11-20T01:00:00Z</lastmod></url>
+  <url><loc>http://{host}/news/13</loc><lastmod>2025-01-01T00:00:00Z</lastmod></url>
+</urlset>"""
+FEED = """<?xml version="1.0"?><rss version="2.0"><channel><title>Copycat</title>
+<link>http://{host}/</link><description>all the news</description>
+<item><title>Fourteen</title><link>http://{host}/news/14</link>
+  <pubDate>Thu, 19 Nov 2026 20:00:00 GMT</pubDate></item>
+<item><title>Old</title><link>http://{host}/news/15</link>
+  <pubDate>Mon, 02 Nov 2026 20:00:00 GMT</pubDate></item>
+</channel></rss>"""
 
 HITS: Counter[str] = Counter()
 STATE: dict[str, object] = {}
@@ -79,6 +103,12 @@ class Site(http.server.BaseHTTPRequestHandler):
             for _ in range(50):
                 self.wfile.write(b"y" * 1000)
             self.close_connection = True
+        elif path == "/sitemap_index.xml":
+            self.send(200, SITEMAP_INDEX.format(host=self.headers["Host"]).encode(), "application/xml")
+        elif path == "/news-sitemap.xml":
+            self.send(200, NEWS_SITEMAP.format(host=self.headers["Host"]).encode(), "application/xml")
+        elif path == "/feed.xml":
+            self.send(200, FEED.format(host=self.headers["Host"]).encode(), "application/rss+xml")
         elif path == "/slow":
             time.sleep(1.5)
             self.send(200, article(3).encode())
@@ -198,3 +228,17 @@ def test_auditing_a_url_list(server: str, tmp_path: Path, rulebook: Rulebook) ->
         assert store.counts() == {"open": 1, "new": 1}  # news/2 was not in this list: as it was
     finally:
         store.close()
+
+
+def test_sitemaps_and_feeds_give_recent_articles(server: str) -> None:
+    since = dt.datetime(2026, 11, 19, tzinfo=dt.UTC)
+    with Fetcher(quick()) as fetcher:
+        found = list(discover([f"{server}/sitemap_index.xml"], [f"{server}/feed.xml",
+                                                               f"{server}/missing-feed"],
+                              fetcher, since))
+        urls = [x for x in found if isinstance(x, str)]
+        assert urls == [f"{server}/news/12", f"{server}/news/11", f"{server}/news/14"]
+        (error,) = [x for x in found if isinstance(x, PageError)]
+        assert error.stage == "discover" and "missing-feed" in error.message
+        pages = list(fetch_all(found, fetcher))
+        assert [type(p).__name__ for p in pages] == ["CapturedPage"] * 3 + ["PageError"]

@@ -374,13 +374,21 @@ def read_url_list(path: Path) -> list[str]:
     return urls
 
 
-def fetch_all(urls: Iterable[str], fetcher: Fetcher) -> Iterator[Fetched]:
-    """Fetch many URLs in parallel (politely per host), yielding results in input order."""
+def fetch_all(urls: Iterable[str | PageError], fetcher: Fetcher) -> Iterator[Fetched]:
+    """Fetch many URLs in parallel (politely per host), yielding results in input order.
+
+    Errors met before fetching (a sitemap that failed) pass through in place.
+    """
     seen: set[str] = set()
     window: deque[Future[Fetched]] = deque()
     width = max(1, fetcher.settings.concurrency)
     with ThreadPoolExecutor(width, thread_name_prefix="fetch") as pool:
         for url in urls:
+            if isinstance(url, PageError):
+                done: Future[Fetched] = Future()
+                done.set_result(url)
+                window.append(done)
+                continue
             if url in seen:
                 continue
             seen.add(url)
