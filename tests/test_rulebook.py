@@ -266,3 +266,11 @@ def test_broken_rulebook_stops_audit_before_work(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "bad.yaml:" in result.output
     assert not out.exists()
+
+
+def test_catastrophic_regex_is_refused_at_validation(tmp_path: Path) -> None:
+    text = AGENCY.replace("'\\(ACME\\)'", "'(a|aa)+$'")
+    problems = problems_for(tmp_path, {"acme.yaml": text})
+    assert len(problems) == 1
+    assert problems[0].startswith(f"{tmp_path / 'acme.yaml'}:6:")
+    assert "backtracks catastrophically" in problems[0]

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from typing import Literal
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Action = Literal[
@@ -31,6 +32,15 @@ SEVERITY_ORDER: dict[str, int] = {"info": 0, "low": 1, "medium": 2, "high": 3, "
 MarkerKind = Literal["dateline", "credit", "byline", "source", "notice", "metadata"]
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
+# Page text is hostile: marker regexes are tried on shapes that make bad patterns explode.
+PROBE_SECONDS = 0.05
+BACKTRACKING_PROBES = tuple(
+    unit * count + tail
+    for unit, count, tail in [
+        ("a", 60, "!"), ("ab", 40, "!"), ("a ", 60, "!"), ("1", 60, "x"), ("AFP ", 40, "("),
+        ("(", 200, ""), (" ", 500, "x"), ("é", 60, "!"), ("a.", 60, " "),
+    ]
+)
 LANG_PATTERN = r"^[a-z]{2,3}$"
 
 
@@ -76,9 +86,18 @@ class Marker(Strict):
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                re.compile(value)
-            except re.error as exc:
+                compiled = regex.compile(value, regex.VERSION0)
+            except regex.error as exc:
                 raise ValueError(f"invalid regex: {exc}") from None
+            for probe in BACKTRACKING_PROBES:
+                try:
+                    compiled.search(probe, timeout=PROBE_SECONDS)
+                except TimeoutError:
+                    raise ValueError(
+                        "backtracks catastrophically (over "
+                        f"{PROBE_SECONDS * 1000:.0f} ms on a {len(probe)}-character probe); "
+                        "avoid nested or overlapping quantifiers such as (a|aa)+ or (x+)+"
+                    ) from None
         return value
 
 
