@@ -28,6 +28,7 @@ FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "new", "none")
 """`new`: exit 1 only for violations the store has not seen before (any severity)."""
 
 Input = Page | PageError | PageGone | Skipped
+Engine = Callable[[Iterable[Page | PageError]], Iterator[PageResult | PageError]]
 log = logging.getLogger("compliance.audit")
 
 
@@ -81,6 +82,7 @@ def run_audit(
     index_digest: str = "",
     resolve_missing: bool = False,
     progress: Callable[[str], None] | None = None,
+    engine: Engine | None = None,
 ) -> AuditOutcome:
     """Audit every page, write the reports atomically, and work out the exit status.
 
@@ -89,11 +91,17 @@ def run_audit(
     judged before with the same bytes, rulebook and index, records each
     page's findings and lifecycle as it goes, keeps evidence WARCs in
     `evidence_dir`, and completes an audit a killed run left unfinished.
+
+    `engine` maps the pages to be judged to results in order (the local process
+    pool, Spark); by default they are audited one by one in this process.
     """
     started = now or dt.datetime.now(dt.UTC)
+    if engine is None:
+        def engine(todo: Iterable[Page | PageError]) -> Iterator[PageResult | PageError]:
+            return audit_pages(todo, rulebook, started, index)
     if store is None:
         return _run(pages, rulebook, out_dir, started, new_audit_id(started), None, formats,
-                    fail_on, max_error_ratio, on_result, index, progress)
+                    fail_on, max_error_ratio, on_result, engine, progress)
     from .store.session import AuditSession
 
     with store.locked(wait):
@@ -103,7 +111,7 @@ def run_audit(
         folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
         session = AuditSession(store, run, rulebook, folder, started)
         return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,
-                    max_error_ratio, on_result, index, progress, resolve_missing)
+                    max_error_ratio, on_result, engine, progress, resolve_missing)
 
 
 def _run(
@@ -117,7 +125,7 @@ def _run(
     fail_on: str,
     max_error_ratio: float,
     on_result: Callable[[PageResult | PageError], None] | None,
-    index: Any,
+    engine: Engine,
     progress: Callable[[str], None] | None,
     resolve_missing: bool = False,
 ) -> AuditOutcome:
@@ -156,7 +164,7 @@ def _run(
                 yield item
 
     try:
-        for result in audit_pages(to_audit(), rulebook, started, index):
+        for result in engine(to_audit()):
             if on_result:
                 on_result(result)
             if isinstance(result, PageError):
