@@ -102,12 +102,12 @@ def run_audit(
     if store is None:
         return _run(pages, rulebook, out_dir, started, new_audit_id(started), None, formats,
                     fail_on, max_error_ratio, on_result, engine, progress)
-    from .store.session import AuditSession
+    from .store.session import AuditSession, engine_digest
 
     with store.locked(wait):
         store.migrate()
         run = store.begin(new_audit_id(started), started.isoformat(timespec="seconds"),
-                          rulebook.digest, index_digest, __version__)
+                          rulebook.digest, index_digest, __version__, engine_digest())
         folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
         session = AuditSession(store, run, rulebook, folder, started)
         return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,

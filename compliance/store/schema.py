@@ -45,6 +45,7 @@ audits = Table(
     Column("state", String(16), nullable=False),  # running | complete | interrupted
     Column("rulebook_digest", String(64), nullable=False),
     Column("index_digest", String(64), nullable=False, default=""),
+    Column("engine_digest", String(64), nullable=False, default=""),
     Column("tool_version", String(32), nullable=False),
     Column("host", String(255), nullable=False, default=""),
     Column("pid", Integer, nullable=False, default=0),
@@ -62,6 +63,7 @@ pages = Table(
     Column("http_status", Integer),
     Column("rulebook_digest", String(64), nullable=False),
     Column("index_digest", String(64), nullable=False, default=""),
+    Column("engine_digest", String(64), nullable=False, default=""),  # the code that judged it
     Column("recheck_after", String(10)),  # a licence date that may change the judgement
     Column("first_seen", String(32), nullable=False),
     Column("last_seen", String(32), nullable=False),

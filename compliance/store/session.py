@@ -9,12 +9,15 @@ written with their findings and evidence in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from ..evidence import EvidenceFolder, capture_of
 from ..ingest.captures import PageGone
 from ..model import Page, PageResult
@@ -22,6 +25,16 @@ from .lifecycle import recheck_after
 from .store import AuditRun, EvidenceRef, PageObservation, Store
 
 log = logging.getLogger("compliance.store")
+
+
+@functools.cache
+def engine_digest() -> str:
+    """A hash of this compliance's own code: a new engine judges unchanged pages again."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(__version__.encode())
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def page_key(page: Page | PageGone) -> str:
@@ -46,11 +59,12 @@ class AuditSession:
         row = self.store.page(key)
         if row is None or row.state != "ok" or row.sha256 != page.sha256:
             return None
-        if (row.rulebook_digest, row.index_digest) != (
+        if (row.rulebook_digest, row.index_digest, row.engine_digest) != (
             self.run.rulebook_digest,
             self.run.index_digest,
+            self.run.engine_digest,
         ):
-            return None
+            return None  # judged by other rules, another index or other code: judge again
         if row.recheck_after and self.audit_time.date().isoformat() >= row.recheck_after:
             return None
         records = self.store.page_records(key)

@@ -58,6 +58,7 @@ class AuditRun:
     previous: str | None  # the last complete audit before it
     rulebook_digest: str = ""
     index_digest: str = ""
+    engine_digest: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class PageRow:
     state: str
     rulebook_digest: str
     index_digest: str
+    engine_digest: str
     recheck_after: str | None
     audited_in: str
     seen_in: str
@@ -226,7 +228,7 @@ class Store:
 
     def begin(
         self, audit_id: str, started_at: str, rulebook_digest: str, index_digest: str,
-        tool_version: str,
+        tool_version: str, engine_digest: str = "",
     ) -> AuditRun:
         """Start an audit, or resume the unfinished one left by a killed run.
 
@@ -245,7 +247,8 @@ class Store:
             ).all()
             resume = None
             for row in unfinished:
-                same = (row.rulebook_digest, row.index_digest) == (rulebook_digest, index_digest)
+                same = (row.rulebook_digest, row.index_digest, row.engine_digest) == (
+                    rulebook_digest, index_digest, engine_digest)
                 if same and row is unfinished[-1]:
                     resume = row
                 else:
@@ -258,9 +261,8 @@ class Store:
                     .where(audits.c.id == resume.id)
                     .values(host=socket.gethostname(), pid=os.getpid())
                 )
-                return AuditRun(
-                    resume.id, resume.started_at, True, previous, rulebook_digest, index_digest
-                )
+                return AuditRun(resume.id, resume.started_at, True, previous, rulebook_digest,
+                                index_digest, engine_digest)
             conn.execute(
                 insert(audits).values(
                     id=audit_id,
@@ -268,12 +270,14 @@ class Store:
                     state="running",
                     rulebook_digest=rulebook_digest,
                     index_digest=index_digest,
+                    engine_digest=engine_digest,
                     tool_version=tool_version,
                     host=socket.gethostname(),
                     pid=os.getpid(),
                 )
             )
-        return AuditRun(audit_id, started_at, False, previous, rulebook_digest, index_digest)
+        return AuditRun(audit_id, started_at, False, previous, rulebook_digest, index_digest,
+                        engine_digest)
 
     def page(self, key: str) -> PageRow | None:
         with self.engine.connect() as conn:
@@ -282,7 +286,7 @@ class Store:
             return None
         return PageRow(
             row.key, row.url, row.sha256, row.state, row.rulebook_digest, row.index_digest,
-            row.recheck_after, row.audited_in, row.seen_in,
+            row.engine_digest, row.recheck_after, row.audited_in, row.seen_in,
         )
 
     def page_records(self, key: str) -> list[dict[str, Any]]:
@@ -499,6 +503,7 @@ def _upsert_page(conn: Connection, run: AuditRun, seen: PageObservation) -> None
             http_status=seen.http_status,
             rulebook_digest=run.rulebook_digest,
             index_digest=run.index_digest,
+            engine_digest=run.engine_digest,
             recheck_after=seen.recheck_after,
             audited_in=run.id,
         )
