@@ -7,15 +7,19 @@ or above --fail-on, 0 otherwise.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import click
 
 from . import __version__
 from .audit import analyse, safely
+from .engines.local import default_workers, run_local
 from .ingest.pages import MAX_PAGE_BYTES, InputError, iter_pages
 from .model import Page, PageError
 from .report.records import match_error_record, match_record
@@ -92,10 +96,42 @@ def _page_options(func: object) -> object:
                 help="Pages larger than this (after gunzip) are refused.",
             ),
             RULES_OPTION,
+            click.option(
+                "--index",
+                "index_path",
+                type=click.Path(path_type=Path, dir_okay=False),
+                default=None,
+                help="Dispatch index (from `compliance index add`) to match page text against.",
+            ),
         ]
     ):
         func = option(func)  # type: ignore[operator]
     return func
+
+
+def _open_index(index_path: Path | None) -> Any:
+    """The read-only dispatch index, or exit 2 naming the file and what to do."""
+    if index_path is None:
+        return None
+    from .index import DispatchIndex, IndexFileError
+
+    if not index_path.is_file():
+        click.echo(f"error: {index_path}: no such dispatch index; build one with "
+                   "`compliance index add --index FILE --agency ID DISPATCHES…`", err=True)
+        sys.exit(EXIT_FATAL)
+    try:
+        return DispatchIndex.open(index_path, read_only=True)
+    except IndexFileError as exc:
+        click.echo(f"error: {index_path}: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
+
+
+def _index_digest(index_path: Path | None) -> str:
+    """Changes whenever the index file does: the store re-audits unchanged pages then."""
+    if index_path is None:
+        return ""
+    stat = index_path.stat()
+    return f"{index_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -136,12 +172,25 @@ def cli() -> None:
     help="Exit 3 when a larger share of pages could not be audited.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Processes auditing pages [default: the machine's cores].")
+@click.option("--engine", type=click.Choice(["local", "spark"]), default="local",
+              show_default=True, help="Where pages are audited: a local process pool or Spark.")
+@click.option("--master", default=None,
+              help="Spark master URL (with --engine spark), e.g. local[4] or spark://host:7077.")
+@click.option("--page-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
+              show_default=True, help="Seconds one page may take; slower pages become errors.")
 def audit(
     pages: tuple[str, ...],
     manifest: Path | None,
     url: str | None,
     max_bytes: int,
     rules_dir: Path | None,
+    index_path: Path | None,
+    workers: int | None,
+    engine: str,
+    master: str | None,
+    page_timeout: float,
     out_dir: Path,
     formats: str,
     fail_on: str,
@@ -162,8 +211,17 @@ def audit(
             param_hint="--format",
         )
     rulebook = _load_rules(rules_dir)
+    index = _open_index(index_path)
+    started = dt.datetime.now(dt.UTC)
     try:
-        page_iter = _pages(pages, manifest, url, max_bytes)
+        if engine == "spark":
+            page_iter: Iterable[Any] = ()
+            runner = _spark_engine(pages, rulebook, started, out_dir, index_path, master,
+                                   page_timeout)
+        else:
+            page_iter = _pages(pages, manifest, url, max_bytes)
+            runner = _local_engine(rulebook, started, index_path, workers or default_workers(),
+                                   page_timeout)
         outcome = run_audit(
             page_iter,
             rulebook,
@@ -171,6 +229,10 @@ def audit(
             formats=chosen,
             fail_on=fail_on,
             max_error_ratio=max_error_ratio,
+            now=started,
+            index=index,
+            index_digest=_index_digest(index_path),
+            engine=runner,
         )
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
@@ -187,6 +249,33 @@ def audit(
     if not quiet:
         _print_summary(outcome.stats, outcome.written, outcome.audit_id)
     sys.exit(outcome.exit_status)
+
+
+def _local_engine(rulebook: Rulebook, started: dt.datetime, index_path: Path | None,
+                  workers: int, page_timeout: float) -> Any:
+    def engine(todo: Iterable[Page | PageError]) -> Iterator[Any]:
+        return run_local(todo, rulebook, started, workers=workers, index_path=index_path,
+                         page_time_limit=page_timeout)
+    return engine
+
+
+def _spark_engine(pages: tuple[str, ...], rulebook: Rulebook, started: dt.datetime,
+                  out_dir: Path, index_path: Path | None, master: str | None,
+                  page_timeout: float) -> Any:
+    """Spark reads the inputs itself on the executors: PAGES are file paths or Hadoop URIs."""
+    if importlib.util.find_spec("pyspark") is None:
+        raise click.UsageError("the Spark engine needs pyspark: pip install 'compliance[spark]'")
+    from .engines.spark import run_spark
+
+    if not pages:
+        raise click.UsageError("--engine spark needs PAGES: WARC or page files, or URIs")
+    uris = [str(Path(p).resolve()) if "://" not in p else p for p in pages]
+
+    def engine(todo: Iterable[Page | PageError]) -> Iterator[Any]:
+        return run_spark(uris, rulebook, started, out_dir,
+                         audit_id=started.strftime("%Y%m%dT%H%M%SZ"), master=master,
+                         index_path=index_path, page_time_limit=page_timeout)
+    return engine
 
 
 def _inside(filename: object, folder: Path) -> bool:
@@ -229,13 +318,16 @@ def match(
     url: str | None,
     max_bytes: int,
     rules_dir: Path | None,
+    index_path: Path | None,
     fmt: str,
 ) -> None:
-    """Show which agencies each page's article is credited to, with evidence; no policy applied."""
+    """Show which agencies each page's article is credited to or copied from, with evidence;
+    no policy applied."""
     rulebook = _load_rules(rules_dir)
+    index = _open_index(index_path)
     try:
         for page in _pages(pages, manifest, url, max_bytes):
-            result = safely(page, lambda p: (p, analyse(p, rulebook)))
+            result = safely(page, lambda p: (p, analyse(p, rulebook, index)))
             if isinstance(result, PageError):
                 record = match_error_record(result)
             else:
