@@ -417,6 +417,16 @@ def rules_schema() -> None:
     click.echo(json.dumps(json_schema(), indent=2))
 
 
+def _register_commands() -> None:
+    """Command groups that live beside the parts of the library they drive."""
+    from .index.cli import index_group
+
+    cli.add_command(index_group, "index")
+
+
+_register_commands()
+
+
 def main() -> None:
     cli()
 
