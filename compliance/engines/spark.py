@@ -76,7 +76,10 @@ def audit_file(path: Path, rulebook: Rulebook, audit_time: dt.datetime, index: A
         yield PageError(str(path), None, "load", f"{type(exc).__name__}: {exc}")
         return
     for page in pages:
-        yield slim(audit_with_limit(page, rulebook, audit_time, index, limit))
+        if isinstance(page, Page | PageError):
+            yield slim(audit_with_limit(page, rulebook, audit_time, index, limit))
+        else:
+            yield page  # a page gone (404/410) or a skipped record: the driver's store decides
 
 
 def _partition(uris: Iterable[str], rulebook: Rulebook, audit_time: dt.datetime,
@@ -107,7 +110,9 @@ def _renamed(result: PageResult | PageError, uri: str, local: str) -> PageResult
     return dataclasses.replace(result, page=page)
 
 
-def _rows(result: PageResult | PageError, audit_id: str) -> Iterator[tuple[str, str]]:
+def _rows(result: Any, audit_id: str) -> Iterator[tuple[str, str]]:
+    if not isinstance(result, PageResult | PageError):
+        return
     if isinstance(result, PageError):
         yield "errors", json.dumps(error_record(result, audit_id), ensure_ascii=False)
         return
