@@ -103,11 +103,12 @@ def _remote_partition(files: Iterable[tuple[str, bytes]], rulebook: Rulebook,
                 yield _renamed(result, uri, str(local))
 
 
-def _renamed(result: PageResult | PageError, uri: str, local: str) -> PageResult | PageError:
-    if isinstance(result, PageError):
-        return dataclasses.replace(result, source=result.source.replace(local, uri))
-    page = dataclasses.replace(result.page, source=result.page.source.replace(local, uri))
-    return dataclasses.replace(result, page=page)
+def _renamed(result: Any, uri: str, local: str) -> Any:
+    """Results name the input URI, not the executor's temporary copy."""
+    if isinstance(result, PageResult):
+        page = dataclasses.replace(result.page, source=result.page.source.replace(local, uri))
+        return dataclasses.replace(result, page=page)
+    return dataclasses.replace(result, source=result.source.replace(local, uri))
 
 
 def _rows(result: Any, audit_id: str) -> Iterator[tuple[str, str]]:
