@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import io
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -130,60 +129,108 @@ def ledger_file(rules_path: Path) -> Path:
 
 
 def add_suppression(rules_path: Path, entry: Suppression) -> tuple[Path, bool]:
-    """Write `entry` into the rulebook's ledger, keeping the rest of the file as it was.
+    """Write `entry` into the rulebook's ledger, leaving every other line of the file as it was.
 
-    An entry naming the same finding (same id, or same URL pattern and clause)
-    is replaced rather than duplicated: renewing a waiver is one line's change
-    in review. Returns the file written and whether an entry was replaced.
-    The new rulebook is loaded before the file is swapped in; if it would not
-    load, nothing is written.
+    The YAML is composed (safe loader) only to find where the `suppressions`
+    list and its items sit; the new item is spliced into the text there, so
+    comments and formatting elsewhere survive byte for byte. An entry naming
+    the same finding (same id, or same URL pattern and clause) is replaced
+    rather than duplicated: renewing a waiver is a small change in review. The
+    rulebook is loaded with the new file before it is swapped in; if it would
+    not load, nothing is written. Returns the file and whether an entry was replaced.
     """
-    from ruamel.yaml import YAML
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+    import yaml
 
     from .report.writers import write_atomic
     from .rulebook import RulebookError, load_rulebook
 
     target = ledger_file(rules_path)
-    yaml = YAML()  # round-trip: comments, order and quoting of the rest survive
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 100
     original = target.read_text(encoding="utf-8") if target.exists() else ""
-    data = yaml.load(original) if original.strip() else None
-    if data is None:
-        data = CommentedMap()
-        data.yaml_set_start_comment(
-            "Reviewed suppressions: each waives findings for a reason, approved by someone,\n"
-            "until a date. Written by `compliance suppress`; edit with care."
-        )
-    if not isinstance(data, dict):
-        raise LedgerError(f"{target}: not a mapping; cannot add a suppression")
-    ledger = data.get("suppressions")
-    if ledger is None:
-        ledger = CommentedSeq()
-        data["suppressions"] = ledger
-    new = CommentedMap()
-    for key, value in entry.model_dump(exclude_none=True).items():
-        new[key] = value
-    replaced = False
-    for i, existing in enumerate(ledger):
-        if isinstance(existing, dict) and _same_target(existing, entry):
-            ledger[i] = new
-            replaced = True
-            break
-    else:
-        ledger.append(new)
-    buffer = io.StringIO()
-    yaml.dump(data, buffer)
-    text = buffer.getvalue()
+    try:
+        root = yaml.compose(original, Loader=yaml.SafeLoader) if original.strip() else None
+    except yaml.YAMLError as exc:
+        raise LedgerError(f"{target}: not valid YAML: {exc}") from None
+    item = entry.model_dump(exclude_none=True)  # dates stay dates: written unquoted
+    text, replaced = _splice(original, root, item, entry)
     _check_loads(target, text, rules_path, load_rulebook, RulebookError)
     write_atomic(target, text)
     return target, replaced
 
 
+def _render_item(item: dict[str, Any], indent: int) -> list[str]:
+    import yaml
+
+    dumped = yaml.safe_dump([item], sort_keys=False, allow_unicode=True, width=100)
+    return [" " * indent + line + "\n" for line in dumped.splitlines()]
+
+
+def _splice(text: str, root: Any, item: dict[str, Any], entry: Suppression) -> tuple[str, bool]:
+    """The file's text with `item` added to (or replacing its match in) `suppressions`."""
+    import yaml
+
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    if root is None:
+        header = (
+            "# Reviewed suppressions: each waives findings for a reason, approved by someone,\n"
+            "# until a date. Written by `compliance suppress`; suppressed findings stay in\n"
+            "# reports, marked, and never change the exit status.\n"
+        )
+        return "".join(lines) + (header if not lines else "") + "suppressions:\n" + "".join(
+            _render_item(item, 2)
+        ), False
+    if not isinstance(root, yaml.MappingNode):
+        raise LedgerError("the ledger file is not a mapping; cannot add a suppression")
+    for key, value in root.value:
+        if key.value != "suppressions":
+            continue
+        if isinstance(value, yaml.SequenceNode) and not value.flow_style and value.value:
+            indent = value.value[0].start_mark.column - 2
+            for node in value.value:
+                if isinstance(node, yaml.MappingNode) and _same_target(
+                    {k.value: v.value for k, v in node.value}, entry
+                ):
+                    first = node.start_mark.line
+                    lines[first : _last_line(node) + 1] = _render_item(item, indent)
+                    return "".join(lines), True
+            end = _last_line(value)
+            lines[end + 1 : end + 1] = _render_item(item, indent)
+            return "".join(lines), False
+        # `suppressions:` with nothing, null or a flow list: rewrite that key as a block list
+        first = key.start_mark.line
+        end = value.end_mark.line
+        if value.end_mark.column == 0 and end > first:
+            end -= 1
+        existing = yaml.safe_load("".join(lines[first : end + 1])) or {}
+        block = ["suppressions:\n"]
+        for old in existing.get("suppressions") or []:
+            block += _render_item(old, 2)
+        block += _render_item(item, 2)
+        lines[first : end + 1] = block
+        return "".join(lines), False
+    return "".join(lines) + "suppressions:\n" + "".join(_render_item(item, 2)), False
+
+
+def _last_line(node: Any) -> int:
+    """The last line a node's own text is on (block collections end where the next token starts,
+    so descend to their last scalar)."""
+    import yaml
+
+    while (
+        isinstance(node, yaml.MappingNode | yaml.SequenceNode)
+        and node.value
+        and not node.flow_style
+    ):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    mark = node.end_mark
+    return mark.line - (1 if mark.column == 0 else 0)
+
+
 def _same_target(existing: dict[str, Any], entry: Suppression) -> bool:
     if entry.id:
-        return existing.get("id") == entry.id
+        return bool(existing.get("id") == entry.id)
     return (
         not existing.get("id")
         and existing.get("url_pattern") == entry.url_pattern

@@ -1,7 +1,9 @@
 """A small DevTools-protocol driver for Debian's headless Chromium, for report tests.
 
 No browser download: it runs /usr/bin/chromium (or $CHROMIUM) with the flags a
-sandboxed CI needs and talks to it over the DevTools WebSocket on loopback.
+sandboxed CI needs and talks to it over the DevTools WebSocket on loopback. The
+WebSocket client is the few lines of RFC 6455 that CDP needs, so the tests need
+no extra package.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ import base64
 import json
 import os
 import shutil
+import socket
+import struct
 import subprocess
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 FLAGS = [
     "--headless",
@@ -31,6 +36,81 @@ FLAGS = [
 ]
 
 
+class WebSocket:
+    """A text-only RFC 6455 client: masked frames out, fragmented frames in, pings answered."""
+
+    def __init__(self, url: str, timeout: float = 30):
+        parts = urlparse(url)
+        self.sock = socket.create_connection((parts.hostname, parts.port), timeout=timeout)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(
+            (
+                f"GET {parts.path} HTTP/1.1\r\nHost: {parts.hostname}:{parts.port}\r\n"
+                "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            ).encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection during the handshake")
+            head += chunk
+        status, _, self.buffer = head.partition(b"\r\n\r\n")
+        if b" 101 " not in status.split(b"\r\n")[0]:
+            raise ConnectionError(status.decode(errors="replace"))
+
+    def _read(self, n: int) -> bytes:
+        while len(self.buffer) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("DevTools closed the connection")
+            self.buffer += chunk
+        out, self.buffer = self.buffer[:n], self.buffer[n:]
+        return out
+
+    def _frame(self, opcode: int, payload: bytes) -> None:
+        mask = os.urandom(4)
+        size = len(payload)
+        if size < 126:
+            head = struct.pack("!BB", 0x80 | opcode, 0x80 | size)
+        elif size < 1 << 16:
+            head = struct.pack("!BBH", 0x80 | opcode, 0x80 | 126, size)
+        else:
+            head = struct.pack("!BBQ", 0x80 | opcode, 0x80 | 127, size)
+        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.sock.sendall(head + mask + masked)
+
+    def send(self, text: str) -> None:
+        self._frame(0x1, text.encode())
+
+    def recv(self) -> str:
+        message = b""
+        while True:
+            first, second = self._read(2)
+            opcode, size = first & 0x0F, second & 0x7F
+            if size == 126:
+                (size,) = struct.unpack("!H", self._read(2))
+            elif size == 127:
+                (size,) = struct.unpack("!Q", self._read(8))
+            payload = self._read(size)
+            if opcode == 0x9:
+                self._frame(0xA, payload)
+                continue
+            if opcode == 0x8:
+                raise ConnectionError("DevTools closed the WebSocket")
+            if opcode in (0x0, 0x1, 0x2):
+                message += payload
+                if first & 0x80:
+                    return message.decode()
+
+    def close(self) -> None:
+        try:
+            self._frame(0x8, b"")
+        finally:
+            self.sock.close()
+
+
 def chromium_path() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -39,8 +119,6 @@ class Browser:
     """One headless Chromium with one page; records console messages, exceptions and requests."""
 
     def __init__(self, width: int = 1280, height: int = 900):
-        import websocket  # websocket-client
-
         binary = chromium_path()
         if not binary:
             raise RuntimeError("chromium is not installed (Debian package 'chromium')")
@@ -53,9 +131,7 @@ class Browser:
         port = self._port()
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10))
         page = next(t for t in targets if t.get("type") == "page")
-        self.ws = websocket.create_connection(
-            page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True
-        )
+        self.ws = WebSocket(page["webSocketDebuggerUrl"])
         self.next_id = 0
         self.events: list[dict[str, Any]] = []
         for domain in ("Page", "Runtime", "Network", "Log"):
