@@ -32,6 +32,7 @@ from .rulebook import (
     load_rulebook,
 )
 from .runner import EXIT_FATAL, FAIL_ON_CHOICES, run_audit
+from .store.cli import apply_config, audit_inputs, audit_store, finish_output
 
 RULES_OPTION = click.option(
     "--rules",
@@ -134,6 +135,34 @@ def _index_digest(index_path: Path | None) -> str:
     return f"{index_path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}"
 
 
+def _store_options(func: Any) -> Any:
+    """Audit store, web inputs and cron output options (compliance/store/cli.py)."""
+    for option in reversed([
+        click.option("--db", default=None,
+                     help="Audit store: a SQLite file, postgresql://…, or 'none' [default: "
+                          "config, $COMPLIANCE_DB, ~/.local/share/compliance/audits.sqlite]."),
+        click.option("--wait", is_flag=True,
+                     help="When another audit holds the store, wait for it instead of "
+                          "exiting with status 4."),
+        click.option("--urls", type=click.Path(path_type=Path, dir_okay=False), default=None,
+                     help="File of URLs to fetch and audit, one per line."),
+        click.option("--sitemap", "sitemaps", multiple=True,
+                     help="Sitemap URL (or a site's root) whose recent articles are audited."),
+        click.option("--feed", "feeds", multiple=True,
+                     help="RSS/Atom feed URL whose recent articles are audited."),
+        click.option("--allow-private", is_flag=True,
+                     help="Let fetching reach private and loopback addresses."),
+        click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+                     show_default=True, help="Logs and summary as text or JSON lines."),
+        click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False),
+                     default=None, is_eager=True, callback=apply_config,
+                     help="compliance.toml [default: $COMPLIANCE_CONFIG, ./compliance.toml, "
+                          "~/.config/compliance/compliance.toml]."),
+    ]):
+        func = option(func)
+    return func
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="compliance")
 def cli() -> None:
@@ -180,6 +209,7 @@ def cli() -> None:
               help="Spark master URL (with --engine spark), e.g. local[4] or spark://host:7077.")
 @click.option("--page-timeout", type=click.FloatRange(min=0, min_open=True), default=120.0,
               show_default=True, help="Seconds one page may take; slower pages become errors.")
+@_store_options
 def audit(
     pages: tuple[str, ...],
     manifest: Path | None,
@@ -196,6 +226,14 @@ def audit(
     fail_on: str,
     max_error_ratio: float,
     quiet: bool,
+    db: str | None = None,
+    wait: bool = False,
+    urls: Path | None = None,
+    sitemaps: tuple[str, ...] = (),
+    feeds: tuple[str, ...] = (),
+    allow_private: bool = False,
+    log_format: str = "text",
+    config_path: Path | None = None,
 ) -> None:
     """Audit PAGES against the rulebook and write findings and reports to --out.
 
@@ -219,21 +257,24 @@ def audit(
             runner = _spark_engine(pages, rulebook, started, out_dir, index_path, master,
                                    page_timeout)
         else:
-            page_iter = _pages(pages, manifest, url, max_bytes)
+            page_iter = audit_inputs(lambda: _pages(pages, manifest, url, max_bytes),
+                                     bool(pages or manifest), urls, sitemaps, feeds, allow_private)
             runner = _local_engine(rulebook, started, index_path, workers or default_workers(),
                                    page_timeout)
-        outcome = run_audit(
-            page_iter,
-            rulebook,
-            out_dir,
-            formats=chosen,
-            fail_on=fail_on,
-            max_error_ratio=max_error_ratio,
-            now=started,
-            index=index,
-            index_digest=_index_digest(index_path),
-            engine=runner,
-        )
+        with audit_store(db, wait, quiet, log_format) as store_kwargs:
+            outcome = run_audit(
+                page_iter,
+                rulebook,
+                out_dir,
+                formats=chosen,
+                fail_on=fail_on,
+                max_error_ratio=max_error_ratio,
+                now=started,
+                index=index,
+                index_digest=_index_digest(index_path),
+                engine=runner,
+                **store_kwargs,
+            )
     except InputError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FATAL)
@@ -246,8 +287,9 @@ def audit(
             err=True,
         )
         sys.exit(EXIT_FATAL)
-    if not quiet:
+    if not quiet and log_format == "text":
         _print_summary(outcome.stats, outcome.written, outcome.audit_id)
+    finish_output(outcome, quiet, log_format)
     sys.exit(outcome.exit_status)
 
 
@@ -422,6 +464,9 @@ def _register_commands() -> None:
     from .index.cli import index_group
 
     cli.add_command(index_group, "index")
+    from .store.cli import register as register_store_commands
+
+    register_store_commands(cli)
 
 
 _register_commands()

@@ -38,6 +38,7 @@ class AuditOutcome:
     stats: AuditStats
     written: list[Path]
     exit_status: int
+    lifecycle: dict[str, Any] | None = None  # new/ongoing/resolved counts, with a store
 
 
 def new_audit_id(now: dt.datetime) -> str:
@@ -147,7 +148,7 @@ def _run(
         for item in pages:
             if isinstance(item, Skipped):
                 skipped[item.reason] += 1
-                log.info("skipped %s: %s", item.url or item.source, item.reason)
+                log.debug("skipped %s: %s", item.url or item.source, item.reason)
                 tick("skipped")
             elif isinstance(item, PageGone):
                 if session is not None:
@@ -193,10 +194,15 @@ def _run(
         raise
     written = writer.close()
     if session is not None and "jsonl" in formats:
-        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in resolved)
-        write_atomic(out_dir / "resolved.jsonl", lines)
-        written.append(out_dir / "resolved.jsonl")
+        # what this audit resolved, when anything was (never a stale list from an older audit)
+        target = out_dir / "resolved.jsonl"
+        if resolved:
+            write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n"
+                                         for r in resolved))
+            written.append(target)
+        else:
+            target.unlink(missing_ok=True)
     if session is not None:
         session.complete({**header["lifecycle"], **header["store"]})
     status = exit_status(writer.stats, writer.findings, fail_on, max_error_ratio)
-    return AuditOutcome(audit_id, writer.stats, written, status)
+    return AuditOutcome(audit_id, writer.stats, written, status, header.get("lifecycle"))
