@@ -60,14 +60,7 @@ def segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:
 
 def quote_in_context(context: str, quote: str) -> list[Segment]:
     """The paragraph with the quoted evidence highlighted where it occurs."""
-    if not quote:
-        return [(context, False)]
-    at = context.find(quote)
-    if at < 0:
-        at = context.casefold().find(quote.casefold())
-    if at < 0:
-        return [(context, False)]
-    return segments(context, [(at, at + len(quote))])
+    return segments(context, _spans_of(context, quote))
 
 
 def shared_spans(page: str, dispatch: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
@@ -95,6 +88,45 @@ def shared_spans(page: str, dispatch: str) -> tuple[list[tuple[int, int]], list[
 
 def _is_anchor(token: str) -> bool:
     return any(c.isdigit() for c in token) or (len(token) >= 3 and token[:1].isupper())
+
+
+CUT_CONTEXT = 400  # records cut a paragraph of context at this many characters
+
+
+def evidence_groups(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evidence quoted in context, one quotation per paragraph: items that sit in the same
+    paragraph share it, with every quote highlighted, instead of repeating it."""
+    groups: list[dict[str, Any]] = []
+    by_context: dict[str, dict[str, Any]] = {}
+    for item in items:
+        text = str(item.get("text") or "")
+        context = str(item.get("context") or "")
+        if not context:
+            groups.append({"items": [item], "segments": [(text, True)], "cut": False})
+            continue
+        group = by_context.get(context)
+        if group is None:
+            group = {
+                "items": [],
+                "context": context,
+                "spans": [],
+                "cut": len(context) >= CUT_CONTEXT,
+            }
+            by_context[context] = group
+            groups.append(group)
+        group["items"].append(item)
+        group["spans"] += _spans_of(context, text)
+    for group in groups:
+        if "context" in group:
+            group["segments"] = segments(group["context"], group["spans"])
+    return groups
+
+
+def _spans_of(context: str, quote: str) -> list[tuple[int, int]]:
+    at = context.find(quote) if quote else -1
+    if at < 0 and quote:
+        at = context.casefold().find(quote.casefold())
+    return [(at, at + len(quote))] if at >= 0 else []
 
 
 @dataclass(frozen=True)
@@ -151,16 +183,7 @@ def finding_view(
     """Everything a card shows, precomputed so the template holds no logic that could fail."""
     clause = record.get("clause") or {}
     page = record.get("page") or {}
-    evidence = []
-    for item in record.get("evidence") or []:
-        text = str(item.get("text") or "")
-        context = str(item.get("context") or "")
-        evidence.append(
-            {
-                **item,
-                "in_context": quote_in_context(context, text) if context else [(text, True)],
-            }
-        )
+    evidence = evidence_groups(record.get("evidence") or [])
     status = effective_status(record, new_ids)
     return {
         "r": record,
