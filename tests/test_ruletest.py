@@ -121,8 +121,8 @@ def test_cli_report_render_from_findings(tmp_path: Path, rulebook: Rulebook) -> 
     marked = invoke("report", "render", "--from", str(out), "--previous", str(tmp_path / "prev.jsonl"),
                     "--rules", str(RULES)).output
     assert marked.count('data-status="ongoing"') == 1 and marked.count('data-status="new"') == len(records) - 1
-    # without --from there is no store to read from yet
-    assert invoke("report", "render", audit_id, "--rules", str(RULES)).exit_code == 2
+    # without --from the audit is read from the store; --db none means there is none
+    assert invoke("report", "render", audit_id, "--db", "none", "--rules", str(RULES)).exit_code == 2
 
 
 def test_cli_report_render_applies_current_suppressions(tmp_path: Path) -> None:
@@ -141,3 +141,34 @@ def test_cli_report_render_applies_current_suppressions(tmp_path: Path) -> None:
     raw = invoke("report", "render", "--from", str(tmp_path / "f.jsonl"), "--format", "jsonl",
                  "--rules", str(rules), "--no-suppressions").output
     assert "suppressed" not in json.loads(raw)
+
+
+def test_cli_report_render_and_notice_with_the_audit_store(tmp_path: Path, rulebook: Rulebook) -> None:
+    from compliance.store import Store
+
+    db = str(tmp_path / "audits.db")
+    store = Store.open(db)
+    try:
+        outcome = run_audit(iter_pages(manifest=EXAMPLES / "manifest.jsonl"), rulebook,
+                            tmp_path / "out", now=AUDIT_TIME, store=store)
+    finally:
+        store.close()
+    rendered = invoke("report", "render", outcome.audit_id, "--db", db, "--format", "jsonl",
+                      "--rules", str(RULES))
+    assert rendered.exit_code == 0, rendered.output
+    records = [json.loads(x) for x in rendered.output.splitlines()]
+    assert len(records) == outcome.stats.findings and {r["status"] for r in records} == {"new"}
+    html = invoke("report", "render", outcome.audit_id, "--db", db, "--rules", str(RULES)).output
+    assert f"<b>{len(records)}</b> new since the last audit" in html
+    missing = invoke("report", "render", "20990101T000000Z-00000000", "--db", db, "--rules", str(RULES))
+    assert missing.exit_code == 2 and "no audit" in missing.output
+    # a notice marked as sent moves its findings to notice_sent in the store
+    target = next(r for r in records if r["clause"]["agency"] == "afp")
+    sent = invoke("notice", target["id"], "--db", db, "--template", "dsa", "--rules", str(RULES),
+                  "--out", str(tmp_path / "notices"), "--sent", "--allow-incomplete")
+    assert sent.exit_code == 0, sent.output
+    store = Store.open(db, create=False)
+    try:
+        assert store.finding(target["id"]).status == "notice_sent"
+    finally:
+        store.close()

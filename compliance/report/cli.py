@@ -68,6 +68,44 @@ def read_findings(source: Path | None) -> tuple[list[dict[str, Any]], list[dict[
     return findings, errors, path
 
 
+db_option = click.option(
+    "--db",
+    default=None,
+    help="Audit store (SQLite path or postgresql:// URL; default: as for `compliance audit`).",
+)
+
+
+def open_store(db: str | None) -> Any:
+    """The audit store, read-only use; exits 2 when there is none."""
+    from ..store.cli import config_for, db_target
+    from ..store.cli import open_store as open_existing
+
+    target = db_target(db, config_for(None))
+    if target is None:
+        fail("no audit store (--db none); give the findings with --from")
+    return open_existing(str(target), create=False)
+
+
+def store_records(store: Any, ids: tuple[str, ...] = (), audit_id: str | None = None) -> list:
+    """Finding records from the store with their lifecycle keys, by id or by audit."""
+    rows = [store.finding(i) for i in ids] if ids else store.findings()
+    out = []
+    for row in rows:
+        if row is None or (
+            audit_id and audit_id not in (row.last_audit, row.record.get("audit_id"))
+        ):
+            continue
+        out.append(
+            {
+                **row.record,
+                "status": row.status,
+                "first_seen": row.first_seen,
+                "last_seen": row.last_seen,
+            }
+        )
+    return out
+
+
 def pick(findings: list[dict[str, Any]], ids: tuple[str, ...]) -> list[dict[str, Any]]:
     """Findings named by id or by an unambiguous prefix of at least 6 characters."""
     chosen = []
@@ -127,6 +165,7 @@ def pick(findings: list[dict[str, Any]], ids: tuple[str, ...]) -> list[dict[str,
 @click.option(
     "--allow-incomplete", is_flag=True, help="Exit 0 even when a required element is missing."
 )
+@db_option
 def notice_command(
     finding_ids: tuple[str, ...],
     source: Path | None,
@@ -140,6 +179,7 @@ def notice_command(
     date: dt.datetime | None,
     sent: bool,
     allow_incomplete: bool,
+    db: str | None,
 ) -> None:
     """Draft takedown notices for FINDING_IDS: one per rights holder and site.
 
@@ -157,7 +197,13 @@ def notice_command(
     if template not in available_templates(templates_dir):
         fail(f"no template {template!r}; choose dmca, dsa, letter or one in --templates")
     rulebook = load_rules(rules_dir)
-    findings, _, _ = read_findings(source)
+    store = open_store(db) if source is None or db else None
+    if source is None and store is not None:
+        findings = [
+            r for r in store_records(store) if any(r["id"].startswith(i) for i in finding_ids)
+        ]
+    else:
+        findings, _, _ = read_findings(source)
     chosen = pick(findings, finding_ids)
     for record in chosen:
         if record.get("suppressed"):
@@ -183,7 +229,12 @@ def notice_command(
         else:
             path = Path(out_dir) / f"{item.notice.name}.{fmt}"
             write_atomic(path, item.content)
-        notify(item, path, sent, log=None if out_dir == "-" else Path(out_dir) / "notices.jsonl")
+        event = notify(
+            item, path, sent, log=None if out_dir == "-" else Path(out_dir) / "notices.jsonl"
+        )
+        if store is not None and sent:
+            for finding_id in event["finding_ids"]:
+                store.set_status(finding_id, "notice_sent", f"{n_label(item)} {where_of(path)}")
         where = path or "standard output"
         n = item.notice
         click.echo(
@@ -206,6 +257,14 @@ def notice_command(
         )
         if not allow_incomplete:
             sys.exit(EXIT_ATTENTION)
+
+
+def n_label(item: Any) -> str:
+    return f"{item.notice.regime} notice"
+
+
+def where_of(path: Path | None) -> str:
+    return f"({path})" if path else "(printed)"
 
 
 # --- suppress ----------------------------------------------------------------------------
@@ -313,6 +372,7 @@ def report_group() -> None:
     help="Apply the rulebook's current suppressions (expired ones reopen with a warning).",
 )
 @rules_option
+@db_option
 def report_render(
     audit_id: str | None,
     source: Path | None,
@@ -321,21 +381,36 @@ def report_render(
     previous: Path | None,
     suppressions: bool,
     rules_dir: Path | None,
+    db: str | None,
 ) -> None:
-    """Render a report from an audit's findings, without auditing again.
+    """Render a report of AUDIT_ID from the audit store, or of findings read --from a file,
+    without auditing again.
 
-    Reads --from (a findings.jsonl or report folder). AUDIT_ID keeps only that
-    audit's findings; reading an audit from the store by its id alone comes
-    with the audit store.
+    From the store, the report holds the findings that audit saw or resolved,
+    with their lifecycle status. With --from (a findings.jsonl or report
+    folder), AUDIT_ID keeps only that audit's findings.
     """
     from ..suppress import apply_suppressions
     from .markdown import render_markdown
     from .writers import clause_links, findings_csv, load_findings, render_html, write_atomic
 
+    lifecycle_counts = None
     if source is None and audit_id:
-        fail("the audit store is not available in this version; give the findings with --from")
-    findings, errors, path = read_findings(source)
-    if audit_id:
+        store = open_store(db)
+        if store.audit(audit_id) is None:
+            fail(f"no audit {audit_id} in the store")
+        findings = store_records(store, audit_id=audit_id)
+        findings += [r for r in store.resolved_in(audit_id) if r not in findings]
+        errors, path = [], Path(str(db or "the audit store"))
+        statuses = [r.get("status") for r in findings]
+        lifecycle_counts = {
+            "new": statuses.count("new"),
+            "ongoing": sum(s not in ("new", "resolved") for s in statuses),
+            "resolved": statuses.count("resolved"),
+        }
+    else:
+        findings, errors, path = read_findings(source)
+    if audit_id and source is not None:
         findings = [r for r in findings if r.get("audit_id") == audit_id]
         errors = [e for e in errors if e.get("audit_id") in (None, audit_id)]
         if not findings:
@@ -353,6 +428,8 @@ def report_render(
         "rendered_from": str(path),
         "terms": clause_links(rulebook),
     }
+    if lifecycle_counts:
+        header["lifecycle"] = lifecycle_counts
     earlier = load_findings(previous)[0] if previous else None
     if fmt == "html":
         text = render_html(header, findings, errors, warnings=warnings, previous=earlier)
