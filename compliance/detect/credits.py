@@ -14,10 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
-
-import regex
 
 from ..model import Block, Document, Evidence
 from ..rulebook import Rulebook
@@ -34,7 +31,6 @@ WEIGHTS = {
 OUTSIDE_NOTICE_WEIGHT = 0.5  # a notice in site chrome may speak for the site, not the article
 NOTICE_PHRASE = 30  # matches this long are rights notices, not bare copyright lines
 FIRST_PARAGRAPHS = 3
-MARKER_SECONDS = 0.25
 SHORT_LINE = 200
 MAX_PREFIX = 80
 
@@ -131,7 +127,7 @@ _MONTHS = re.compile(
 class CompiledMarker:
     marker: Marker
     agency: str
-    pattern: Any  # a compiled `regex` pattern
+    pattern: re.Pattern[str]  # validated against catastrophic backtracking
 
 
 @dataclass
@@ -145,7 +141,7 @@ class CreditTables:
     markers: list[CompiledMarker]
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
     generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
-    any_marker: Any = None  # one `regex` pass to skip blocks no marker can match
+    any_marker: re.Pattern[str] | None = None  # one pass to skip blocks no marker can match
 
 
 _TABLES: dict[str, CreditTables] = {}
@@ -191,20 +187,18 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         else None
     )
     generic = {a.id for a in rulebook.agencies.values() if a.generic}
-    scoped = [f"(?{'i' if m.pattern.flags & regex.IGNORECASE else ''}:{m.pattern.pattern})"
+    scoped = [f"(?{'i' if m.pattern.flags & re.IGNORECASE else ''}:{m.pattern.pattern})"
               for m in markers]
-    any_marker = regex.compile("|".join(scoped), regex.VERSION0) if scoped else None
+    any_marker = re.compile("|".join(scoped)) if scoped else None
     return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains, generic,
                         any_marker)
 
 
-def _compile_marker(marker: Marker) -> Any:
-    """Markers run on the `regex` engine: it is faster here and bounds a search in time."""
-    flags = regex.VERSION0
+def _compile_marker(marker: Marker) -> re.Pattern[str]:
     if marker.regex is not None:
-        return regex.compile(marker.regex, flags | (regex.IGNORECASE if marker.ignore_case else 0))
-    words = (regex.escape(w) for w in (marker.text or "").split())
-    return regex.compile(r"\s+".join(words), flags | regex.IGNORECASE)
+        return re.compile(marker.regex, re.IGNORECASE if marker.ignore_case else 0)
+    words = (re.escape(w) for w in (marker.text or "").split())
+    return re.compile(r"\s+".join(words), re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,18 +459,9 @@ def metadata_evidence(name: str, value: str, t: CreditTables) -> Iterator[Eviden
             )
 
 
-def _bounded_search(pattern: Any, text: str) -> Any:
-    """A marker search that gives up after MARKER_SECONDS (validation already refuses
-    regexes that explode on known shapes; this bounds the ones it could not foresee)."""
-    try:
-        return pattern.search(text, timeout=MARKER_SECONDS)
-    except TimeoutError:
-        return None
-
-
 def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Evidence]:
     """Rulebook markers, each held to the place its kind allows."""
-    if t.any_marker is None or not _bounded_search(t.any_marker, block.text):
+    if t.any_marker is None or not t.any_marker.search(block.text):
         return
     for compiled in t.markers:
         kind = compiled.marker.kind
@@ -490,7 +475,7 @@ def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Ev
             continue
         if kind in ("byline", "source") and block.zone == "main" and len(block.text) > SHORT_LINE:
             continue
-        match = _bounded_search(compiled.pattern, block.text)
+        match = compiled.pattern.search(block.text)
         if not match:
             continue
         start, end = match.span()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import signal
+import threading
 from typing import Literal
 
 import regex
@@ -86,19 +88,54 @@ class Marker(Strict):
     def _compiles(cls, value: str | None) -> str | None:
         if value is not None:
             try:
-                compiled = regex.compile(value, regex.VERSION0)
-            except regex.error as exc:
+                compiled = re.compile(value)
+            except re.error as exc:
                 raise ValueError(f"invalid regex: {exc}") from None
-            for probe in BACKTRACKING_PROBES:
-                try:
-                    compiled.search(probe, timeout=PROBE_SECONDS)
-                except TimeoutError:
-                    raise ValueError(
-                        "backtracks catastrophically (over "
-                        f"{PROBE_SECONDS * 1000:.0f} ms on a {len(probe)}-character probe); "
-                        "avoid nested or overlapping quantifiers such as (a|aa)+ or (x+)+"
-                    ) from None
+            slow = _explodes(compiled)
+            if slow is not None:
+                raise ValueError(
+                    f"backtracks catastrophically (over {PROBE_SECONDS * 1000:.0f} ms on a "
+                    f"{slow}-character probe); avoid nested or overlapping quantifiers such "
+                    "as (a|aa)+ or (x+)+"
+                )
         return value
+
+
+class _ProbeTimeout(BaseException):
+    pass
+
+
+def _explodes(compiled: re.Pattern[str]) -> int | None:
+    """Length of the first probe the pattern cannot finish in PROBE_SECONDS, or None.
+
+    Markers run on Python's `re`, which cannot be interrupted; on the main thread the
+    probes run under an interval timer, elsewhere under the `regex` engine's timeout.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        twin = regex.compile(compiled.pattern, regex.VERSION0 | (compiled.flags & re.IGNORECASE))
+        for probe in BACKTRACKING_PROBES:
+            try:
+                twin.search(probe, timeout=PROBE_SECONDS)
+            except TimeoutError:
+                return len(probe)
+        return None
+
+    def expire(signum: int, frame: object) -> None:
+        raise _ProbeTimeout
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    try:
+        for probe in BACKTRACKING_PROBES:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, PROBE_SECONDS)
+                compiled.search(probe)
+            except _ProbeTimeout:
+                return len(probe)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    return None
 
 
 class Clause(Strict):
