@@ -90,7 +90,10 @@ def test_cards_show_capture_licence_dispatch_and_side_by_side_passages() -> None
     sbs = card[card.index('class="sbs"') :]
     left, right = re.findall(r"<tr><td>(.*?)</td><td>(.*?)</td></tr>", sbs, re.S)[0]
     assert "<mark>312</mark>" in left and "<mark>312</mark>" in right
-    assert "<mark>Saint-Aubin-sur-Orne (AFP</mark>)" in left  # a shared run of four words
+    assert "<mark>Saint-Aubin-sur-Orne</mark> (<mark>AFP</mark>)" in left  # names as anchors
+    copy_card = html[html.index('id="f-0f0e0d0c0b0a09080706"') :]
+    copy_left = re.findall(r"<tr><td>(.*?)</td><td>", copy_card[copy_card.index('class="sbs"') :], re.S)[0]
+    assert copy_left.startswith("<mark>LODWAR, Kenya, Nov 19, 2026 (AFP) - Fishermen on the western shore")  # a copied run
     # the notice quoted in its paragraph, the quote highlighted
     assert "© 2026 AFP. <mark>Alle Rechte der Vervielfältigung und Darstellung vorbehalten</mark>." in card
 
@@ -132,3 +135,5 @@ def test_highlighting_helpers() -> None:
     assert quote_in_context("no quote here", "absent") == [("no quote here", False)]
     page, dispatch = shared_spans("one two three four", "zero one two three")
     assert page == [(0, 13)] and dispatch == [(5, 18)]
+    page, dispatch = shared_spans("Die 1.150 Einwohner von Brévilly-sur-Orne", "Les 1.150 habitants de Brévilly-sur-Orne")
+    assert page == [(4, 9), (24, 41)] and dispatch == [(4, 9), (23, 40)]

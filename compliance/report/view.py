@@ -25,7 +25,7 @@ from ..rulebook.schema import SEVERITY_ORDER
 
 Segment = tuple[str, bool]  # a piece of text and whether it is highlighted
 STATUSES = ("new", "open", "ongoing", "notice_sent", "suppressed", "resolved")
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = re.compile(r"\w+(?:[-.,'’]\w+)*", re.UNICODE)  # "Brévilly-sur-Orne", "1.150" are one
 MIN_RUN_WORDS = 3  # a shared run of this many words is highlighted as copied
 
 
@@ -183,7 +183,11 @@ def finding_view(
     """Everything a card shows, precomputed so the template holds no logic that could fail."""
     clause = record.get("clause") or {}
     page = record.get("page") or {}
-    evidence = evidence_groups(record.get("evidence") or [])
+    aligned = passages(record)
+    items = record.get("evidence") or []
+    if aligned:  # the side-by-side table shows the reused text better than a quotation
+        items = [e for e in items if e.get("kind") != "reuse"]
+    evidence = evidence_groups(items)
     status = effective_status(record, new_ids)
     return {
         "r": record,
@@ -200,7 +204,7 @@ def finding_view(
         "url_link": safe_link(page.get("url")),
         "domain": page.get("domain") or "(unknown)",
         "evidence": evidence,
-        "passages": passages(record),
+        "passages": aligned,
         "suppressed": record.get("suppressed"),
         "expired": record.get("suppression_expired"),
         "evidence_file": page.get("evidence_file") or page.get("source"),
