@@ -55,11 +55,11 @@ _MAGNITUDES = [
                 r"|тисяч\w*)\b"), 3),
 ]
 _CJK_MAGNITUDE = {"万": 4, "萬": 4, "亿": 8, "億": 8, "千": 3, "百万": 6, "兆": 12}
+_LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+|(?<![\w.])[@#][A-Za-z_]\w{2,}")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _KANA_OR_HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々ー]")
-_HIRAGANA_ONLY = re.compile(r"^[\u3040-\u309fー]+$")
 
 
 def extract_anchors(text: str, lang: str | None = None) -> list[Anchor]:
@@ -155,27 +155,28 @@ def _scaled(text: str, end: int, value: Decimal) -> Decimal | None:
 
 def _dates(text: str, lang: str | None) -> list[Anchor]:
     out = []
-    months, weekdays = month_table(lang), weekday_table(lang)
-    words = list(_WORD.finditer(text))
-    for index, match in enumerate(words):
-        raw = match.group(0)
-        word = fold(raw)
-        if word in CAPITALISED_ONLY and not raw[0].isupper():
+    months, weekdays, abbreviations = month_table(lang), weekday_table(lang), _abbreviations(lang)
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few letters lower-case to two characters
+        lowered = text
+    for match in _LETTERS.finditer(lowered):
+        word = match.group(0)
+        if word not in months and word not in weekdays and word not in abbreviations:
+            continue
+        if word in CAPITALISED_ONLY and not text[match.start()].isupper():
             continue
         month = months.get(word)
-        if month is None and len(word) >= 3 and text[match.end() : match.end() + 1] == ".":
-            month = _abbreviated_month(word, months)
+        if month is None and word in abbreviations and text[match.end() : match.end() + 1] == ".":
+            month = abbreviations[word]
         if month is not None:
             out.append(Anchor(f"m:{month:02d}", "month", *match.span()))
-            day = _day_near(text, words, index, match)
+            day = _day_near(text, match)
             if day is not None:
                 value, start, end = day
                 span = (min(start, match.start()), max(end, match.end()))
                 out.append(Anchor(f"d:{month:02d}-{value:02d}", "date", *span))
-            continue
-        weekday = weekdays.get(word)
-        if weekday is not None:
-            out.append(Anchor(f"w:{weekday}", "wday", *match.span()))
+        elif word in weekdays:
+            out.append(Anchor(f"w:{weekdays[word]}", "wday", *match.span()))
     for pattern, order in ((_ISO_DATE, (2, 3)), (_NUMERIC_DATE, (2, 1)), (_CJK_DATE, (1, 2))):
         for match in pattern.finditer(text):
             month, day = int(match.group(order[0])), int(match.group(order[1]))
@@ -195,15 +196,18 @@ def _opens(text: str, match: re.Match[str]) -> bool:
     return match.start() > 0 and text[match.start() - 1] in "(（"
 
 
-def _abbreviated_month(word: str, months: dict[str, int]) -> int | None:
-    """'Dec.', 'janv.', 'Okt.': a unique month whose name starts with the abbreviation."""
-    hits = {n for form, n in months.items() if form.startswith(word)}
-    return hits.pop() if len(hits) == 1 else None
+@lru_cache(maxsize=64)
+def _abbreviations(lang: str | None) -> dict[str, int]:
+    """'Dec.', 'janv.', 'Okt.': three or four letters that start one month's names only."""
+    meanings: dict[str, set[int]] = {}
+    for form, number in month_table(lang).items():
+        for size in (3, 4):
+            if len(form) > size:
+                meanings.setdefault(form[:size], set()).add(number)
+    return {prefix: ns.pop() for prefix, ns in meanings.items() if len(ns) == 1}
 
 
-def _day_near(
-    text: str, words: list[re.Match[str]], index: int, match: re.Match[str]
-) -> tuple[int, int, int] | None:
+def _day_near(text: str, match: re.Match[str]) -> tuple[int, int, int] | None:
     """A day number just before ("29 décembre", "29. Dezember") or after ("December 29")."""
     offset = max(0, match.start() - 5)
     before = re.search(r"(?<!\d)(\d{1,2})\.?\s{1,2}$", text[offset : match.start()])
@@ -333,28 +337,39 @@ def _kakasi():  # type: ignore[no-untyped-def]
     return pykakasi.kakasi()
 
 
+_JA_RUN = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff々ー]+")
+
+
 def _kana_readings(text: str) -> list[Anchor]:
-    """Hepburn readings of Japanese words written in kanji or katakana (names, places, loans)."""
+    """Hepburn readings of Japanese words written in kanji or katakana (names, places, loans).
+
+    Only runs of kanji and katakana are read (hiragana is grammar), each run once.
+    """
+    out = []
+    previous: tuple[str, int, int] | None = None  # reading, start, end of the word before
+    for run in _JA_RUN.finditer(text):
+        for reading, start, end in _run_readings(run.group(0)):
+            start, end = run.start() + start, run.start() + end
+            key = skeleton(reading)
+            if len(key) >= 3:
+                out.append(Anchor("p:" + key, "name", start, end))
+            if previous is not None and previous[2] == start:
+                joined = skeleton(previous[0] + reading)
+                if len(joined) >= 4:
+                    out.append(Anchor("j:" + joined, "joined", previous[1], end))
+            previous = (reading, start, end)
+    return out
+
+
+@lru_cache(maxsize=16384)
+def _run_readings(run: str) -> tuple[tuple[str, int, int], ...]:
     out = []
     position = 0
-    segments = _kakasi().convert(text)
-    previous: tuple[str, int] | None = None
-    for segment in segments:
+    for segment in _kakasi().convert(run):
         orig = segment["orig"]
-        start = text.find(orig, position)
+        start = run.find(orig, position)
         if start < 0:
             continue
         position = start + len(orig)
-        if not _KANA_OR_HAN.search(orig) or _HIRAGANA_ONLY.match(orig):
-            previous = None
-            continue
-        reading = segment["passport"] or segment["hepburn"]
-        key = skeleton(reading)
-        if len(key) >= 3:
-            out.append(Anchor("p:" + key, "name", start, position))
-        if previous is not None:
-            joined = skeleton(previous[0] + reading)
-            if len(joined) >= 4:
-                out.append(Anchor("j:" + joined, "joined", previous[1], position))
-        previous = (reading, start)
-    return out
+        out.append((segment["passport"] or segment["hepburn"], start, position))
+    return tuple(out)

@@ -17,6 +17,9 @@ K = 5  # tokens per shingle
 W = 8  # winnowing window: shared passages of K + W - 1 = 12 tokens are always found
 _MASK = (1 << 63) - 1
 _MULT = 0x9E3779B97F4A7C15
+_PRIME = (1 << 61) - 1
+_BASE = 1_000_003
+_TOP = pow(_BASE, K - 1, _PRIME)
 
 
 @dataclass(frozen=True)
@@ -25,21 +28,31 @@ class Shingles:
 
     tokens: tuple[Token, ...]
     hashes: tuple[int, ...]
+    weights: tuple[float, ...]  # words each token counts for (see word_weight)
 
     def winnowed(self) -> set[int]:
         return winnow(self.hashes)
 
 
 def shingles(text: str) -> Shingles:
+    """Rolling polynomial hash of each K-token window (stable across processes)."""
     toks = tokens(text)
     words = [zlib.crc32(t.text.encode()) for t in toks]
     hashes = []
-    for i in range(len(words) - K + 1):
+    if len(words) >= K:
         h = 0
-        for w in words[i : i + K]:
-            h = ((h ^ w) * _MULT) & _MASK
-        hashes.append(h)
-    return Shingles(tuple(toks), tuple(hashes))
+        for w in words[:K]:
+            h = (h * _BASE + w) % _PRIME
+        hashes.append((h * _MULT) & _MASK)
+        for i in range(K, len(words)):
+            h = ((h - words[i - K] * _TOP) * _BASE + words[i]) % _PRIME
+            hashes.append((h * _MULT) & _MASK)
+    weights = tuple(word_weight(t) for t in toks) if _has_cjk(text) else (1.0,) * len(toks)
+    return Shingles(tuple(toks), tuple(hashes), weights)
+
+
+def _has_cjk(text: str) -> bool:
+    return any(c >= "\u3040" for c in text)
 
 
 def winnow(hashes: tuple[int, ...] | list[int]) -> set[int]:
@@ -51,4 +64,4 @@ def winnow(hashes: tuple[int, ...] | list[int]) -> set[int]:
 
 def word_weight(token: Token) -> float:
     """A CJK character carries about half a word."""
-    return 0.5 if len(token.text) == 1 and ord(token.text) >= 0x3040 else 1.0
+    return 0.5 if token.text >= "\u3040" and len(token.text) == 1 else 1.0

@@ -15,10 +15,11 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..model import Document
-from .align import align
+from .align import Chain, align
 from .anchors import BASE_WEIGHT, Anchor, extract_anchors
 from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
@@ -27,12 +28,13 @@ from .match import (
     AnchorSide,
     DispatchMatch,
     Verdict,
+    calibration,
     compare_copy,
     runner_up_z,
     translation_score,
     translation_verdict,
 )
-from .text import stable_hash
+from .text import script_of, stable_hash
 
 SCHEMA_VERSION = "1"
 KINDS = tuple(BASE_WEIGHT)
@@ -74,7 +76,8 @@ ANCHOR_RARE = 400  # followed everywhere; commoner anchors only inside the date 
 ANCHOR_KEYS = 48  # rarest anchors of a page that are followed
 DATE_WINDOW = (-45, 3)  # days around the page's date for common anchors
 COPY_CANDIDATES = 5
-TRANSLATION_POOL = 30  # candidates aligned; the runners-up calibrate the best
+TRANSLATION_POOL = 30  # candidates whose scores calibrate the best (runners-up)
+ALIGNED = 12  # of which the strongest are aligned in order
 
 
 class IndexFileError(RuntimeError):
@@ -103,6 +106,18 @@ class _Candidate:
     kinds: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class TranslationFeatures:
+    """One translation candidate and the measures its score is made of."""
+
+    candidate: _Candidate
+    chain: Chain
+    page: AnchorSide
+    z: float
+    dice: float
+    score: float
+
+
 class DispatchIndex:
     """Find which dispatches a page reproduces, copied or translated."""
 
@@ -126,12 +141,13 @@ class DispatchIndex:
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             db = sqlite3.connect(path, isolation_level=None)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA cache_size=-65536")
-        db.execute("PRAGMA mmap_size=1073741824")
         index = cls(db, path, read_only)
         try:
+            if not read_only:
+                db.execute("PRAGMA journal_mode=WAL")  # readers never wait for a writer
+                db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("PRAGMA cache_size=-65536")
+            db.execute("PRAGMA mmap_size=1073741824")
             index._check_schema()
         except sqlite3.DatabaseError as exc:
             db.close()
@@ -315,12 +331,26 @@ class DispatchIndex:
         out = []
         for doc, _ in hits.most_common(COPY_CANDIDATES):
             candidate = self._candidate(doc)
-            verdict = compare_copy(text, page, candidate.body, shingles(candidate.body))
+            verdict = compare_copy(text, page, candidate.body, _body_shingles(candidate.body))
             if verdict and verdict.score >= THRESHOLD:
                 out.append(_match(candidate, verdict))
         return out
 
     def _translations(self, document: Document, exclude: set[str]) -> list[DispatchMatch]:
+        out = []
+        for feature in self.translation_features(document, exclude):
+            if feature.score >= THRESHOLD:
+                verdict = translation_verdict(
+                    feature.chain, document.text, feature.page, feature.candidate.body,
+                    AnchorSide(feature.candidate.keys, feature.candidate.spans), feature.score,
+                )
+                out.append(_match(feature.candidate, verdict))
+        return out
+
+    def translation_features(
+        self, document: Document, exclude: set[str] = frozenset(), top: int = 3  # type: ignore[assignment]
+    ) -> list[TranslationFeatures]:
+        """The best `top` translation candidates with what their score rests on."""
         text = document.text
         anchors = extract_anchors(text, document.lang)
         if not anchors:
@@ -333,31 +363,53 @@ class DispatchIndex:
         total = max(len(self), 1)
         weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
         pool = self._translation_pool(page, df, weights, day_number(document.published))
-        candidates = [self._candidate(doc) for doc in pool]
-        candidates = [
-            c for c in candidates
-            if c.id not in exclude and not (document.lang and c.lang == document.lang)
+        rows = self._pool_keys(pool)
+        langs = {doc: lang for doc, _, _, lang, _ in rows}
+        page_script = {"han": "zh", "kana": "ja"}.get(script_of(text))
+        eligible = [
+            (doc, vote, keys) for doc, vote, ident, lang, keys in rows
+            if ident not in exclude and not (document.lang and lang == document.lang)
         ]
-        if not candidates:
-            return []
-        chains = [(align(page.keys, c.keys, weights.__getitem__), c) for c in candidates]
-        chains.sort(key=lambda pair: -pair[0].weight)
-        scores = [chain.weight for chain, _ in chains]
+        # Only the strongest are aligned; the others' shared weight (an upper bound of
+        # their chain) stands in for them among the runners-up.
+        aligned = [
+            (align(page.keys, keys, weights.__getitem__), doc)
+            for doc, _, keys in eligible[:ALIGNED]
+        ]
+        aligned.sort(key=lambda pair: -pair[0].weight)
+        scores = [chain.weight for chain, _ in aligned] + [v for _, v, _ in eligible[ALIGNED:]]
         page_mass = _mass(page.keys, weights)
         out = []
-        for rank, (chain, candidate) in enumerate(chains[:3]):
+        for rank, (chain, doc) in enumerate(aligned[:top]):
             if len(chain.pairs) < 2:
                 break
             others = scores[:rank] + scores[rank + 1 :]
             z = runner_up_z(chain.weight, others, TRANSLATION_POOL)
+            minima = calibration(document.lang or page_script, langs[doc])
+            if translation_score(z, chain.weight, minima[2], minima) < THRESHOLD:
+                continue  # already too weak: spare loading the dispatch
+            candidate = self._candidate(doc)
             disp_mass = _mass(candidate.keys, self._dispatch_weights(candidate, weights, total))
             dice = 2 * chain.weight / max(page_mass + disp_mass, 1e-9)
-            score = translation_score(z, chain.weight, dice)
-            if score < THRESHOLD:
-                continue
-            verdict = translation_verdict(chain, text, page, candidate.body,
-                                          AnchorSide(candidate.keys, candidate.spans), score)
-            out.append(_match(candidate, verdict))
+            score = translation_score(z, chain.weight, dice, minima)
+            out.append(TranslationFeatures(candidate, chain, page, z, dice, score))
+        return out
+
+    def _pool_keys(
+        self, pool: list[tuple[int, float]]
+    ) -> list[tuple[int, float, str, str | None, tuple[int, ...]]]:
+        """Id, language and anchor keys of the pool's dispatches, strongest vote first."""
+        if not pool:
+            return []
+        votes = dict(pool)
+        marks = ",".join("?" * len(pool))
+        rows = self._db.execute(
+            f"SELECT doc, id, lang, anchor_keys FROM dispatch WHERE doc IN ({marks})",
+            tuple(votes),
+        ).fetchall()
+        out = [(doc, votes[doc], ident, lang, tuple(array("q", blob)))
+               for doc, ident, lang, blob in rows]
+        out.sort(key=lambda row: (-row[1], row[0]))
         return out
 
     def _dfs(self, keys: set[int]) -> dict[int, int]:
@@ -370,8 +422,8 @@ class DispatchIndex:
 
     def _translation_pool(
         self, page: AnchorSide, df: dict[int, int], weights: dict[int, float], day: int | None
-    ) -> list[int]:
-        """Dispatches sharing the page's rarest anchors, by the weight they share."""
+    ) -> list[tuple[int, float]]:
+        """Dispatches sharing the page's rarest anchors, with the weight they share."""
         known = sorted((k for k in set(page.keys) if df.get(k)), key=lambda k: df[k])
         votes: defaultdict[int, float] = defaultdict(float)
         rare = [k for k in known[:ANCHOR_KEYS] if df[k] <= ANCHOR_RARE]
@@ -389,8 +441,8 @@ class DispatchIndex:
                     (key, lo, hi, ANCHOR_RARE),
                 ):
                     votes[doc] += weights[key]
-        ranked = sorted(votes.items(), key=lambda kv: -kv[1])
-        return [doc for doc, _ in ranked[:TRANSLATION_POOL]]
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        return ranked[:TRANSLATION_POOL]
 
     def _dispatch_weights(
         self, candidate: _Candidate, page_weights: dict[int, float], total: int
@@ -423,6 +475,13 @@ def _pack(anchors: list[Anchor]) -> tuple[bytes, bytes, bytes]:
     return keys.tobytes(), spans.tobytes(), kinds
 
 
+@lru_cache(maxsize=1024)
+def _body_shingles(body: str) -> Shingles:
+    """Dispatches matched once tend to be matched again (many sites copy one story)."""
+    return shingles(body)
+
+
+@lru_cache(maxsize=65536)
 def _rarity(df: int, total: int) -> float:
     """1 for an anchor in one dispatch (or none), falling towards 0 for one in all of them."""
     df = max(df, 1)

@@ -1,0 +1,342 @@
+"""The dispatch index: archive readers, anchors, copies, translations, the index CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from compliance.extract.html import extract_html, extract_text
+from compliance.index import Dispatch, DispatchIndex, RecordError, read_dispatches
+from compliance.index.anchors import canonical_number, extract_anchors, skeleton
+from compliance.index.cli import index_group
+from compliance.index.store import IndexFileError
+
+from .conftest import ROOT, SHARED_DATA, needs_shared
+
+DATA = Path(__file__).parent / "data" / "index"
+
+TRANSLATION_DE = """Der Hafen von Saint-Malvern ist wieder offen
+
+Saint-Malvern – Der Hafen von Saint-Malvern hat am Montag, dem 30. November, wieder geöffnet, fünf Tage nachdem Sturm Odile 42 Stege losgerissen und 17 Fischerboote versenkt hatte, wie die Seepräfektur mitteilte.
+
+Der Schaden wird auf 3,8 Millionen Euro geschätzt, so der Präsident der Handelskammer, Aurélien Kerboeuf, der am Dienstag staatliche Soforthilfe forderte.
+
+„In einer Nacht haben wir verloren, was wir in zwanzig Jahren aufgebaut haben“, sagte die Chefin der Fischereigenossenschaft, Maëlys Trégarec, bei einer öffentlichen Versammlung im Festsaal.
+
+Meeresminister Fabrice Delannoy wird am Donnerstag, dem 3. Dezember, vor Ort erwartet. Er soll einen Plan über 12,5 Millionen Euro für die Häfen der Nordküste vorstellen, davon 1.250.000 Euro für Saint-Malvern.
+
+Sturm Odile traf 28 Küstengemeinden; 64.300 Haushalte waren laut Netzbetreiber zwei Tage ohne Strom.
+"""
+
+OWN_WORDS_DE = """Herbststurm an der Küste
+
+Nach dem Unwetter der vergangenen Woche räumen die Bewohner mehrerer Küstenorte auf. Viele Keller
+standen unter Wasser, Bäume blockierten die Landstraßen, und die Feuerwehr war im Dauereinsatz.
+Ein Sprecher des Landkreises sagte, man rechne mit Aufräumarbeiten bis Weihnachten. Die Schulen
+sollen nach dem Wochenende wieder öffnen.
+"""
+
+
+def good(records: list[Dispatch | RecordError]) -> list[Dispatch]:
+    return [r for r in records if isinstance(r, Dispatch)]
+
+
+@pytest.fixture()
+def index(tmp_path: Path) -> DispatchIndex:
+    path = tmp_path / "dispatches.db"
+    with DispatchIndex.open(path, read_only=False) as writable:
+        writable.add(good(list(read_dispatches([DATA / "dispatches.jsonl"], agency="afp"))))
+    opened = DispatchIndex.open(path, read_only=True)
+    yield opened
+    opened.close()
+
+
+# ---------------------------------------------------------------- anchors
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [("3.215,63", "3215.63"), ("3,215.63", "3215.63"), ("3 215,63", "3215.63"),
+     ("1.250.000", "1250000"), ("1,000", "1000"), ("2,5", "2.5"), ("0,125", "0.125")],
+)
+def test_numbers_lose_their_locale(raw: str, value: str) -> None:
+    assert str(canonical_number(raw)) == value
+
+
+def test_dates_and_magnitudes_are_the_same_anchor_in_every_language() -> None:
+    texts = {
+        "fr": "le 29 décembre, 2,5 millions de personnes",
+        "de": "am 29. Dezember 2,5 Millionen Menschen",
+        "en": "on December 29, 2.5 million people",
+        "ru": "29 декабря 2,5 млн человек",
+        "zh": "12月29日有250万人",
+    }
+    for lang, text in texts.items():
+        keys = {a.key for a in extract_anchors(text, lang)}
+        assert "d:12-29" in keys, lang
+        assert "n:2500000" in keys, lang
+
+
+def test_name_skeletons_survive_transliteration() -> None:
+    assert skeleton("Selenskyj") == skeleton("Zelensky") == skeleton("Зеленский")
+    assert skeleton("Biden") == skeleton("Байден") == skeleton("baiden")
+    assert skeleton("Putin") == skeleton("Poutine")
+    assert skeleton("Biden") != skeleton("Putin")
+
+
+def test_lowercase_words_and_month_names_are_not_names() -> None:
+    kinds = {a.kind for a in extract_anchors("The Ministry said in December. The ministry", "en")}
+    assert "name" not in kinds
+
+
+# ---------------------------------------------------------------- readers
+
+
+def test_jsonl_reports_bad_records_with_their_line() -> None:
+    records = list(read_dispatches([DATA / "dispatches.jsonl"], agency="afp"))
+    errors = [str(r) for r in records if isinstance(r, RecordError)]
+    assert [e.split(":")[1] for e in errors] == ["4", "5", "6", "7"]
+    assert "invalid JSON" in errors[0]
+    assert "unknown status" in errors[1]
+    assert "not 'afp'" in errors[2]
+    assert "no text" in errors[3]
+    dispatches = good(records)
+    assert [d.id for d in dispatches] == [
+        "xyz-20261201-0007", "xyz-20261202-0031", "xyz-20261203-0002"]
+    assert dispatches[1].embargo_until == "2026-12-02T15:00:00Z"
+    assert dispatches[2].status == "canceled"
+    assert dispatches[0].body.count("\n\n") == 4
+
+
+def test_newsml_g2_items() -> None:
+    records = list(read_dispatches(DATA / "newsml.xml", agency="nml"))
+    first, killed, missing = records
+    assert isinstance(first, Dispatch) and isinstance(killed, Dispatch)
+    assert first.id == "urn:newsml:example.org:20261204:nml-0001"
+    assert (first.lang, first.status) == ("de", "usable")
+    assert first.title == "Brückensanierung in Lindenau dauert länger"
+    assert first.published == "2026-12-04T08:30:00Z"
+    assert first.embargo_until == "2026-12-04T12:00:00Z"
+    assert "usageTerms: No translation" in (first.rights or "")
+    assert first.body.startswith("Lindenau (nml) - Die Sanierung") and "\n\n" in first.body
+    assert killed.status == "canceled" and "Wasserrohrbruch" in killed.body
+    assert isinstance(missing, RecordError) and "no guid" in missing.message
+    assert missing.line > 0
+
+
+def test_nitf_document() -> None:
+    (record,) = read_dispatches(DATA / "nitf.xml", agency="efe")
+    assert isinstance(record, Dispatch)
+    assert record.id == "nitf-20261205-0100"
+    assert (record.lang, record.status) == ("es", "withheld")
+    assert record.published == "2026-12-05T07:00:00Z"
+    assert record.embargo_until == "2026-12-05T09:00:00Z"
+    assert "copyrightHolder: Agencia Ejemplo" in (record.rights or "")
+    assert record.title == "Récord de visitantes en el parque de Almendral"
+
+
+def test_folders_of_text_and_html_files() -> None:
+    records = good(list(read_dispatches(DATA / "folder", agency="afp")))
+    by_id = {r.id: r for r in records}
+    assert set(by_id) == {"orchard", "skerry-ferry"}
+    assert by_id["skerry-ferry"].title == "Ferry timetable changes on the Skerry line"
+    assert by_id["orchard"].lang == "en" and "9,800 tonnes" in by_id["orchard"].body
+
+
+def test_broken_xml_is_a_record_error() -> None:
+    errors = list(read_dispatches([DATA / "broken.xml", DATA / "bad-nitf.xml"], agency="afp"))
+    assert all(isinstance(e, RecordError) for e in errors)
+    assert "invalid XML" in errors[0].message
+    assert "doc-id" in errors[1].message
+
+
+# ---------------------------------------------------------------- matching
+
+
+def page(title: str, paragraphs: list[str], lang: str = "en") -> str:
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (f'<html lang="{lang}"><head><title>{title}</title></head><body>'
+            '<nav><a href="/">Home</a> <a href="/news">News</a></nav>'
+            f"<article><h1>{title}</h1>{body}</article>"
+            "<footer>© 2026 Example Daily. All rights reserved.</footer></body></html>")
+
+
+def dispatch_paragraphs(index: DispatchIndex, ident: str) -> list[str]:
+    found = index.get(ident)
+    assert found is not None
+    return found.body.split("\n\n")
+
+
+def test_full_copy(index: DispatchIndex) -> None:
+    paras = dispatch_paragraphs(index, "xyz-20261202-0031")
+    (match,) = index.match(extract_html(page("Strike ends", paras)))
+    assert (match.dispatch_id, match.kind, match.agency, match.lang) == (
+        "xyz-20261202-0031", "copy", "afp", "en")
+    assert match.score >= 0.99 and match.coverage >= 0.95
+    assert match.embargo_until == "2026-12-02T15:00:00Z"
+    assert match.matched_words > 100
+    passage = match.passages[0]
+    doc_text = extract_html(page("Strike ends", paras)).text
+    assert doc_text[slice(*passage.page_span)] == passage.page_text
+    assert index.get("xyz-20261202-0031").body[slice(*passage.dispatch_span)] == (
+        passage.dispatch_text)
+
+
+def test_partial_copy_inside_other_text(index: DispatchIndex) -> None:
+    paras = dispatch_paragraphs(index, "xyz-20261202-0031")
+    own = ["Our reporter spent the morning at the gates of the factory in Harlow.",
+           "Many of the families there have worked at the plant for three generations."]
+    (match,) = index.match(extract_html(page("At the gates", [*own, paras[1], paras[2]])))
+    assert match.kind == "partial"
+    assert 0.2 < match.coverage < 0.8
+
+
+def test_edited_copy(index: DispatchIndex) -> None:
+    paras = dispatch_paragraphs(index, "xyz-20261202-0031")
+    edited = [
+        paras[1].replace("2,340 employees", "about 2,300 staff").replace("said", "explained"),
+        paras[0].replace("voted on Wednesday", "decided on Wednesday")
+        .replace("the company agreed", "management offered"),
+        paras[3].replace("would restart", "should resume"),
+    ]
+    (match,) = index.match(extract_html(page("Deal reached", edited)))
+    assert match.dispatch_id == "xyz-20261202-0031"
+    assert match.kind == "edited"
+
+
+def test_translation_is_found_with_aligned_passages(index: DispatchIndex) -> None:
+    doc = extract_text(TRANSLATION_DE)
+    assert doc.lang == "de"
+    (match,) = index.match(doc)
+    assert (match.dispatch_id, match.kind, match.lang) == ("xyz-20261201-0007", "translation", "fr")
+    assert match.score >= 0.5 and match.coverage > 0.5
+    assert len(match.passages) >= 2
+    for passage in match.passages:
+        assert doc.text[slice(*passage.page_span)] == passage.page_text
+
+
+def test_own_words_and_unrelated_pages_match_nothing(index: DispatchIndex) -> None:
+    assert index.match(extract_text(OWN_WORDS_DE)) == []
+    unrelated = extract_html(page("Cup final", [
+        "The home side won the cup final 2-1 after extra time on Saturday evening.",
+        "Their captain scored the winner with a header in the 112th minute."]))
+    assert index.match(unrelated) == []
+
+
+def test_canceled_dispatch_keeps_its_status(index: DispatchIndex) -> None:
+    text = index.get("xyz-20261203-0002").body
+    (match,) = index.match(extract_html(page("Bronzes", [text, "More news on our site."])))
+    assert match.status == "canceled"
+
+
+# ---------------------------------------------------------------- the store
+
+
+def test_add_replaces_by_id_and_remove(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    first = Dispatch("a-1", "afp", "en", None, "One two three four five six seven eight nine.")
+    with DispatchIndex.open(path, read_only=False) as index:
+        assert index.add([first]).added == 1
+        result = index.add([Dispatch("a-1", "afp", "en", None, "Another text, corrected.",
+                                     status="canceled")])
+        assert (result.added, result.replaced) == (0, 1)
+        assert index.get("a-1").status == "canceled"
+        assert index.stats()["dispatches"] == 1
+        assert index.remove(["a-1", "nope"]) == ["nope"]
+        assert len(index) == 0
+        stats = index.stats()
+        assert stats["shingles"] == 0 and stats["anchor_postings"] == 0
+        assert stats["distinct_anchors"] == 0
+
+
+def test_a_failing_add_leaves_the_index_as_it_was(tmp_path: Path) -> None:
+    path = tmp_path / "x.db"
+    with DispatchIndex.open(path, read_only=False) as index:
+        index.add([Dispatch("a-1", "afp", "en", None, "First dispatch text with 12 words.")])
+
+    def records():
+        yield Dispatch("a-2", "afp", "en", None, "Second dispatch.")
+        raise RuntimeError("disk on fire")
+
+    with DispatchIndex.open(path, read_only=False) as index:
+        with pytest.raises(RuntimeError):
+            index.add(records())
+        assert list(index.ids()) == ["a-1"]
+
+
+def test_read_only_index(tmp_path: Path, index: DispatchIndex) -> None:
+    with pytest.raises(IndexFileError):
+        index.add([])
+    with pytest.raises(IndexFileError):
+        DispatchIndex.open(tmp_path / "missing.db")
+    (tmp_path / "other.db").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(IndexFileError):
+        DispatchIndex.open(tmp_path / "other.db")
+
+
+def test_two_readers_at_once(tmp_path: Path, index: DispatchIndex) -> None:
+    second = DispatchIndex.open(index.path)
+    doc = extract_text(TRANSLATION_DE)
+    assert [m.dispatch_id for m in second.match(doc)] == [m.dispatch_id for m in index.match(doc)]
+    second.close()
+    with pytest.raises(sqlite3.OperationalError):
+        index._db.execute("DELETE FROM dispatch")
+
+
+# ---------------------------------------------------------------- the CLI
+
+
+def test_cli_add_stats_remove(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    runner = CliRunner()
+    result = runner.invoke(index_group, ["add", "--index", db, "--agency", "afp",
+                                         str(DATA / "dispatches.jsonl"), str(DATA / "folder")])
+    assert result.exit_code == 0, result.output
+    assert "5 added, 0 replaced, 4 skipped" in result.output
+    assert f"{DATA / 'dispatches.jsonl'}:4: invalid JSON" in result.stderr
+    stats = runner.invoke(index_group, ["stats", "--index", db, "--json"])
+    assert json.loads(stats.output)["statuses"] == {"usable": 4, "canceled": 1}
+    removed = runner.invoke(index_group, ["remove", "--index", db, "orchard", "nope"])
+    assert removed.exit_code == 1 and "nope: not in the index" in removed.stderr
+
+
+def test_cli_fatal_errors(tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(index_group, ["add", "--index", str(tmp_path / "x.db"), "--agency",
+                                         "afp", str(DATA / "broken.xml")])
+    assert result.exit_code == 2 and "no dispatch could be read" in result.stderr
+    result = runner.invoke(index_group, ["stats", "--index", str(tmp_path / "none.db")])
+    assert result.exit_code == 2
+
+
+# ---------------------------------------------------------------- real data
+
+
+@needs_shared
+def test_wmt22_translations_found_and_seed_page_matches_nothing(tmp_path: Path) -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reuse
+
+    dispatches, queries = reuse.load(SHARED_DATA)
+    reuse.build_index(tmp_path / "wmt.db", dispatches)
+    with DispatchIndex.open(tmp_path / "wmt.db") as index:
+        seed = extract_text((SHARED_DATA / "seed-page.txt").read_text(encoding="utf-8"))
+        assert index.match(seed) == []
+        refs = [q for q in queries if q.pair == "fr-de" and q.variant == "ref:A" and q.truth]
+        found = sum(
+            any(m.dispatch_id == q.truth for m in index.match(extract_html(reuse.wrap(q))))
+            for q in refs
+        )
+        assert found >= 0.8 * len(refs)
+        copies = [q for q in queries if q.group == "same" and q.variant == "copy"][:40]
+        for q in copies:
+            matches = index.match(extract_html(reuse.wrap(q)))
+            if q.truth:
+                assert matches and matches[0].dispatch_id == q.truth and matches[0].kind == "copy"
+            else:
+                assert not matches
