@@ -463,10 +463,15 @@ def _register_commands() -> None:
     """Command groups that live beside the parts of the library they drive."""
     from .index.cli import index_group
 
-    cli.add_command(index_group, "index")
+    from .report.cli import notice_command, report_group, rules_test, suppress_command
     from .store.cli import register as register_store_commands
 
+    cli.add_command(index_group, "index")
     register_store_commands(cli)
+    cli.add_command(notice_command, "notice")
+    cli.add_command(suppress_command, "suppress")
+    cli.add_command(report_group, "report")
+    rules.add_command(rules_test, "test")
 
 
 _register_commands()
