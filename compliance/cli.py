@@ -462,7 +462,6 @@ def rules_schema() -> None:
 def _register_commands() -> None:
     """Command groups that live beside the parts of the library they drive."""
     from .index.cli import index_group
-
     from .report.cli import notice_command, report_group, rules_test, suppress_command
     from .store.cli import register as register_store_commands
 
