@@ -1,10 +1,10 @@
 """Turn page bytes into text when charset declarations are missing or wrong.
 
-Order of trust: a byte-order mark; valid UTF-8 (pages declared as Latin-1 are
-very often UTF-8 in fact); the charset the HTTP header or the page declares,
-if the bytes decode under it; UTF-16 without a BOM (NUL-byte pattern);
-charset-normalizer's guess; finally UTF-8 with replacement characters, so
-text is never lost for want of a codec.
+Order of trust: a byte-order mark; UTF-16 without a BOM (NUL-byte pattern);
+valid UTF-8 (pages declared as Latin-1 are very often UTF-8 in fact); then
+Beautiful Soup's UnicodeDammit, which weighs the HTTP header's charset, the
+page's own declaration and a statistical guess; finally windows-1252 with
+replacement characters, so text is never lost for want of a codec.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import codecs
 import re
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
+from bs4.dammit import UnicodeDammit
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
 _HEADER_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
@@ -87,17 +87,13 @@ def decode_bytes(raw: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(raw.decode("utf-8"), "utf-8", "utf-8")
     except UnicodeDecodeError:
         pass
-    declared = _codec(declared_charset(raw, content_type))
-    if declared and declared != "utf-8":
-        try:
-            return Decoded(raw.decode(declared), declared, "declared")
-        except (UnicodeDecodeError, LookupError):
-            pass
-    best = from_bytes(raw[:200_000]).best()
-    if best is not None and best.encoding:
-        try:
-            return Decoded(raw.decode(best.encoding), best.encoding, "guessed")
-        except (UnicodeDecodeError, LookupError):
-            pass
+    # Not UTF-8: Beautiful Soup's UnicodeDammit weighs the header's charset, the page's own
+    # declaration (meta, XML) and a statistical guess, falling back to windows-1252.
+    header = _codec(declared_charset(b"", content_type)) if content_type else None
+    dammit = UnicodeDammit(raw, known_definite_encodings=[header] if header else [],
+                           is_html=True, exclude_encodings=["utf-8"])
+    if dammit.unicode_markup is not None and dammit.original_encoding:
+        how = "declared" if dammit.declared_html_encoding else "guessed"
+        return Decoded(dammit.unicode_markup, dammit.original_encoding, how)
     # Last resort: keep every byte visible rather than fail the page.
     return Decoded(raw.decode("cp1252", errors="replace"), "cp1252", "replaced")
