@@ -30,6 +30,7 @@ FAIL_ON_CHOICES = ("info", "low", "medium", "high", "critical", "new", "none")
 Input = Page | PageError | PageGone | Skipped
 Engine = Callable[[Iterable[Page | PageError]], Iterator[PageResult | PageError]]
 log = logging.getLogger("compliance.audit")
+BATCH_PAGES, BATCH_BYTES = 256, 32 * 1024 * 1024  # store look-ups are made a batch at a time
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,18 @@ def _run(
 
     def to_audit() -> Iterator[Page | PageError]:
         """Inputs that need judging; the others are dealt with on the way."""
+        batch: list[Page] = []
+        size = 0
         for item in pages:
+            if session is not None and isinstance(item, Page):
+                batch.append(item)
+                size += len(item.raw)
+                if len(batch) >= BATCH_PAGES or size >= BATCH_BYTES:
+                    yield from unchanged_left_out(batch)
+                    batch, size = [], 0
+                continue
+            yield from unchanged_left_out(batch)
+            batch, size = [], 0
             if isinstance(item, Skipped):
                 skipped[item.reason] += 1
                 log.debug("skipped %s: %s", item.url or item.source, item.reason)
@@ -154,15 +166,19 @@ def _run(
                 if session is not None:
                     session.gone(item)
                 tick("gone")
-            elif session is not None and isinstance(item, Page):
-                kept = session.unchanged(item)
-                if kept is None:
-                    yield item
-                else:
-                    writer.add_page(kept)
-                    tick("unchanged")
             else:
                 yield item
+        yield from unchanged_left_out(batch)
+
+    def unchanged_left_out(batch: list[Page]) -> Iterator[Page]:
+        """Pages the store has judged before as they are: their findings, not a new look."""
+        if not batch:
+            return
+        todo, kept = session.split(batch)
+        for records in kept:
+            writer.add_page(records)
+            tick("unchanged")
+        yield from todo
 
     try:
         for result in engine(to_audit()):

@@ -1,9 +1,9 @@
 """One audit's dealings with the store: skip what is unchanged, record what was judged.
 
-The runner asks `unchanged(page)` before auditing a page; a page with the
-same key, bytes, rulebook and index (and no licence date passed since) gets
-its stored findings back instead of a new judgement. Judged pages are
-written with their findings and evidence in one transaction.
+The runner hands pages over a batch at a time (`split`); a page with the
+same key, bytes, rulebook, index and engine (and no licence date passed
+since) gets its stored findings back instead of a new judgement. Judged
+pages are written with their findings and evidence in one transaction each.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from ..evidence import EvidenceFolder, capture_of
 from ..ingest.captures import PageGone
 from ..model import Page, PageResult
 from .lifecycle import recheck_after
-from .store import AuditRun, EvidenceRef, PageObservation, Store
+from .store import AuditRun, EvidenceRef, PageObservation, PageRow, Store
 
 log = logging.getLogger("compliance.store")
 
@@ -53,25 +53,39 @@ class AuditSession:
     audit_time: dt.datetime
     counts: Counter[str] = field(default_factory=Counter)
 
-    def unchanged(self, page: Page) -> list[dict[str, Any]] | None:
-        """The stored findings of a page that needs no new judgement, else None."""
-        key = page_key(page)
-        row = self.store.page(key)
+    def split(self, batch: list[Page]) -> tuple[list[Page], list[list[dict[str, Any]]]]:
+        """Pages that need judging, and the stored findings of those that do not.
+
+        A page needs no new judgement when the store has it with the same key,
+        bytes, rulebook, index and engine, and no licence date has passed since.
+        One query looks the whole batch up; one transaction records the kept ones.
+        """
+        keys = [page_key(p) for p in batch]
+        known = self.store.pages(keys)
+        todo: list[Page] = []
+        keep: list[str] = []
+        for page, key in zip(batch, keys, strict=True):
+            if self._fresh(known.get(key), page) and key not in keep:
+                keep.append(key)
+            else:
+                todo.append(page)
+        today = self.audit_time.date()
+        kept = self.store.keep(
+            self.run, keep, lambda records: _apply_suppressions(records, self.rulebook, today)
+        )
+        self.counts["unchanged"] += len(keep)
+        return todo, [kept[key] for key in keep]
+
+    def _fresh(self, row: PageRow | None, page: Page) -> bool:
         if row is None or row.state != "ok" or row.sha256 != page.sha256:
-            return None
+            return False
         if (row.rulebook_digest, row.index_digest, row.engine_digest) != (
             self.run.rulebook_digest,
             self.run.index_digest,
             self.run.engine_digest,
         ):
-            return None  # judged by other rules, another index or other code: judge again
-        if row.recheck_after and self.audit_time.date().isoformat() >= row.recheck_after:
-            return None
-        records = self.store.page_records(key)
-        _apply_suppressions(records, self.rulebook, self.audit_time.date())
-        self.counts["unchanged"] += 1
-        seen = PageObservation(key, page.url, page.sha256, page.fetched_at, False, tuple(records))
-        return self.store.observe(self.run, seen)
+            return False  # judged by other rules, another index or other code: judge again
+        return not (row.recheck_after and self.audit_time.date().isoformat() >= row.recheck_after)
 
     def judged(self, result: PageResult, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Record a page audited afresh, keeping the evidence of any finding first."""

@@ -13,7 +13,7 @@ import datetime as dt
 import json
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,25 +279,64 @@ class Store:
         return AuditRun(audit_id, started_at, False, previous, rulebook_digest, index_digest,
                         engine_digest)
 
+    def pages(self, keys: Sequence[str]) -> dict[str, PageRow]:
+        """What the store knows of many pages, in one query."""
+        if not keys:
+            return {}
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(pages).where(pages.c.key.in_(list(set(keys))))).all()
+        return {r.key: _page_row(r) for r in rows}
+
+    def keep(
+        self, run: AuditRun, keys: Sequence[str],
+        refresh: Callable[[list[dict[str, Any]]], None] | None = None,
+    ) -> dict[str, list[dict[str, Any]]]:
+        """Pages seen again unchanged, in one transaction: their findings are seen again.
+
+        Returns each page's current findings with lifecycle keys; `refresh` may
+        update the stored records first (suppressions that lapsed since).
+        """
+        out: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
+        if not keys:
+            return out
+        with self._write() as conn:
+            rows = conn.execute(
+                select(findings)
+                .where(and_(findings.c.page_key.in_(list(out)), findings.c.status.in_(CURRENT)))
+                .order_by(findings.c.page_key, findings.c.id)
+            ).all()
+            touched: list[str] = []
+            for row in rows:
+                record = json.loads(row.record)
+                if refresh is not None:
+                    refresh([record])
+                move = observed(row.status, row.last_audit == run.id, is_suppressed(record))
+                if move.changed:
+                    record_out = _observe_finding(conn, run, row.page_key, record, row)
+                else:
+                    if row.last_audit != run.id:
+                        touched.append(row.id)
+                    record_out = dict(record)
+                    record_out.update(audit_id=run.id, status=row.status,
+                                      first_seen=row.first_seen, last_seen=run.started_at)
+                out[row.page_key].append(record_out)
+            for start in range(0, len(touched), 500):
+                conn.execute(
+                    update(findings)
+                    .where(findings.c.id.in_(touched[start:start + 500]))
+                    .values(last_seen=run.started_at, last_audit=run.id)
+                )
+            conn.execute(
+                update(pages)
+                .where(and_(pages.c.key.in_(list(out)), pages.c.seen_in != run.id))
+                .values(last_seen=run.started_at, seen_in=run.id)
+            )
+        return out
+
     def page(self, key: str) -> PageRow | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(pages).where(pages.c.key == key)).first()
-        if row is None:
-            return None
-        return PageRow(
-            row.key, row.url, row.sha256, row.state, row.rulebook_digest, row.index_digest,
-            row.engine_digest, row.recheck_after, row.audited_in, row.seen_in,
-        )
-
-    def page_records(self, key: str) -> list[dict[str, Any]]:
-        """The current findings of a page as last reported (for a page skipped as unchanged)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(findings.c.record)
-                .where(and_(findings.c.page_key == key, findings.c.status.in_(CURRENT)))
-                .order_by(findings.c.id)
-            ).all()
-        return [json.loads(r.record) for r in rows]
+        return _page_row(row) if row is not None else None
 
     def observe(self, run: AuditRun, seen: PageObservation) -> list[dict[str, Any]]:
         """Write one page's outcome; returns its records with lifecycle keys added."""
@@ -484,6 +523,13 @@ def _sqlite_engine(path: Path) -> Engine:
         cursor.close()
 
     return engine
+
+
+def _page_row(row: Any) -> PageRow:
+    return PageRow(
+        row.key, row.url, row.sha256, row.state, row.rulebook_digest, row.index_digest,
+        row.engine_digest, row.recheck_after, row.audited_in, row.seen_in,
+    )
 
 
 def _set_meta(conn: Connection, key: str, value: str) -> None:
