@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -174,6 +175,10 @@ def _session(master: str | None) -> Any:
     elif not os.environ.get("SPARK_HOME") and "spark.master" not in os.environ.get(
             "PYSPARK_SUBMIT_ARGS", ""):
         builder = builder.master("local[*]")
+    if (master or "local").startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
+        # Local executors must run this interpreter (the one with compliance installed),
+        # not whatever `python3` is first on PATH. On a cluster, set PYSPARK_PYTHON.
+        builder = builder.config("spark.pyspark.python", sys.executable)
     return (builder.config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
 
@@ -195,8 +200,7 @@ def main(argv: list[str] | None = None) -> None:
     """`spark-submit --py-files compliance.whl -m compliance.engines.spark …` entry point."""
     from ..cli import cli
 
-    cli.main(args=["audit", "--engine", "spark", *(argv if argv is not None else
-                                                    __import__("sys").argv[1:])],
+    cli.main(args=["audit", "--engine", "spark", *(argv if argv is not None else sys.argv[1:])],
              prog_name="compliance")
 
 
