@@ -178,6 +178,7 @@ def _session(master: str | None) -> Any:
     if (master or "local").startswith("local") and not os.environ.get("PYSPARK_PYTHON"):
         # Local executors must run this interpreter (the one with compliance installed),
         # not whatever `python3` is first on PATH. On a cluster, set PYSPARK_PYTHON.
+        os.environ["PYSPARK_PYTHON"] = sys.executable  # read when the context starts
         builder = builder.config("spark.pyspark.python", sys.executable)
     return (builder.config("spark.ui.enabled", "false")
             .config("spark.sql.session.timeZone", "UTC").getOrCreate())
