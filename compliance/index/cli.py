@@ -48,9 +48,11 @@ def index_group() -> None:
 
 @index_group.command("add")
 @INDEX_OPTION
-@click.option("--agency", required=True, help="Agency id of the dispatches (rulebook id).")
+@click.option("--agency", default=None,
+              help="Agency id of the dispatches (rulebook id); optional when every record "
+                   "names its agency (JSONL `agency`).")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-def add_command(index_path: Path, agency: str, files: tuple[Path, ...]) -> None:
+def add_command(index_path: Path, agency: str | None, files: tuple[Path, ...]) -> None:
     """Add dispatches from FILES (JSONL, NewsML-G2, NITF; folders of .txt/.html/.xml).
 
     A dispatch whose id is already indexed is replaced (a correction or a kill notice).
