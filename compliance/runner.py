@@ -158,17 +158,22 @@ def _run(
                 continue
             yield from unchanged_left_out(batch)
             batch, size = [], 0
-            if isinstance(item, Skipped):
-                skipped[item.reason] += 1
-                log.debug("skipped %s: %s", item.url or item.source, item.reason)
-                tick("skipped")
-            elif isinstance(item, PageGone):
-                if session is not None:
-                    session.gone(item)
-                tick("gone")
+            if isinstance(item, Skipped | PageGone):
+                aside(item)
             else:
                 yield item
         yield from unchanged_left_out(batch)
+
+    def aside(item: Skipped | PageGone) -> None:
+        """Records that are no page to judge: skipped with a reason, or gone (404/410)."""
+        if isinstance(item, Skipped):
+            skipped[item.reason] += 1
+            log.debug("skipped %s: %s", item.url or item.source, item.reason)
+            tick("skipped")
+        else:
+            if session is not None:
+                session.gone(item)
+            tick("gone")
 
     def unchanged_left_out(batch: list[Page]) -> Iterator[Page]:
         """Pages the store has judged before as they are: their findings, not a new look."""
@@ -182,6 +187,9 @@ def _run(
 
     try:
         for result in engine(to_audit()):
+            if isinstance(result, Skipped | PageGone):  # engines that read inputs themselves
+                aside(result)
+                continue
             if on_result:
                 on_result(result)
             if isinstance(result, PageError):

@@ -273,3 +273,35 @@ def test_store_refuses_unknown_urls_and_newer_schemas(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="newer"):
         store.migrate()
     store.close()
+
+
+def test_engines_that_read_inputs_themselves_may_report_gone_pages(
+        tmp_path: Path, rulebook: Rulebook) -> None:
+    url = str(tmp_path / "s.sqlite")
+    audit(site(tmp_path / "crawl", {"a": article(1)}), rulebook, url, tmp_path / "r1", DAY1)
+    gone = PageGone("crawl.warc#1", "https://copycat.example/a", 404)
+    store = Store.open(url)
+    try:
+        outcome = run_audit([], rulebook, tmp_path / "r2", store=store, now=DAY2,
+                            engine=lambda todo: iter([*todo, gone]))
+        assert outcome.lifecycle == {"new": 0, "ongoing": 0, "resolved": 1, "suppressed": 0}
+    finally:
+        store.close()
+
+
+def test_many_findings_move_together_and_history_stays_single(tmp_path: Path,
+                                                              rulebook: Rulebook) -> None:
+    url = str(tmp_path / "s.sqlite")
+    manifest = site(tmp_path / "crawl", {f"p{n}": article(n) for n in range(12)})
+    for day in (DAY1, DAY2, DAY3):
+        audit(manifest, rulebook, url, tmp_path / day.strftime("%d"), day)
+    store = Store.open(url)
+    try:
+        assert store.counts() == {"open": 12}
+        for finding in store.findings():
+            assert [(e["status"], e["previous"]) for e in store.history(finding.id)] == [
+                ("new", None), ("open", "new")]
+            assert finding.first_seen == DAY1.isoformat(timespec="seconds")
+            assert finding.last_seen == DAY3.isoformat(timespec="seconds")
+    finally:
+        store.close()

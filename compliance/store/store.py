@@ -305,19 +305,23 @@ class Store:
                 .where(and_(findings.c.page_key.in_(list(out)), findings.c.status.in_(CURRENT)))
                 .order_by(findings.c.page_key, findings.c.id)
             ).all()
-            touched: list[str] = []
+            touched: list[str] = []  # seen again, status as it was
+            moved: dict[tuple[str, str], list[Any]] = {}  # (status, reason) -> rows
             for row in rows:
                 record = json.loads(row.record)
                 if refresh is not None:
                     refresh([record])
-                move = observed(row.status, row.last_audit == run.id, is_suppressed(record))
-                if move.changed:
+                suppressed = is_suppressed(record)
+                move = observed(row.status, row.last_audit == run.id, suppressed)
+                if move.changed and (suppressed or row.status == "suppressed"):
                     record_out = _observe_finding(conn, run, row.page_key, record, row)
                 else:
-                    if row.last_audit != run.id:
+                    if move.changed:
+                        moved.setdefault((move.status, move.reason), []).append(row)
+                    elif row.last_audit != run.id:
                         touched.append(row.id)
                     record_out = dict(record)
-                    record_out.update(audit_id=run.id, status=row.status,
+                    record_out.update(audit_id=run.id, status=move.status,
                                       first_seen=row.first_seen, last_seen=run.started_at)
                 out[row.page_key].append(record_out)
             for start in range(0, len(touched), 500):
@@ -326,6 +330,8 @@ class Store:
                     .where(findings.c.id.in_(touched[start:start + 500]))
                     .values(last_seen=run.started_at, last_audit=run.id)
                 )
+            for (status, reason), group in moved.items():
+                _move_all(conn, run, group, status, reason)
             conn.execute(
                 update(pages)
                 .where(and_(pages.c.key.in_(list(out)), pages.c.seen_in != run.id))
@@ -599,6 +605,33 @@ def _observe_finding(
         audit_id=run.id, status=move.status, first_seen=first_seen, last_seen=run.started_at
     )
     return out
+
+
+def _move_all(conn: Connection, run: AuditRun, rows: list[Any], status: str, reason: str) -> None:
+    """One status change for many findings seen again (new -> open after a first audit)."""
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        conn.execute(
+            update(findings)
+            .where(findings.c.id.in_(chunk))
+            .values(status=status, reason=reason, status_audit=run.id,
+                    last_seen=run.started_at, last_audit=run.id)
+        )
+        done = set(conn.execute(
+            select(events.c.finding_id).where(
+                and_(events.c.audit_id == run.id, events.c.status == status,
+                     events.c.finding_id.in_(chunk))
+            )
+        ).scalars())
+        fresh = [
+            {"finding_id": row.id, "audit_id": run.id, "at": run.started_at, "status": status,
+             "previous": row.status, "reason": reason}
+            for row in rows[start:start + 500]
+            if row.id not in done
+        ]
+        if fresh:
+            conn.execute(insert(events), fresh)
 
 
 def _vanish(conn: Connection, run: AuditRun, row: Any, reason: str) -> None:
