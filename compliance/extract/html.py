@@ -211,9 +211,24 @@ def looks_like_html(text: str) -> bool:
 def extract(page: Page) -> Document:
     """HTML goes through trafilatura; plain text is split into paragraphs."""
     text = decode_bytes(page.raw, page.content_type).text
+    if looks_binary(text):
+        raise ExtractionError("binary data, not a text or HTML page")
     if page.content_type == "text/plain" or not looks_like_html(text):
         return extract_text(text)
-    return extract_html(text, page.url)
+    document = extract_html(text, page.url)
+    if not document.blocks and not document.meta:
+        raise ExtractionError("no visible text after parsing (the page may be built by "
+                              "JavaScript, or its markup nested deeper than the parser follows)")
+    return document
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")
+
+
+def looks_binary(text: str) -> bool:
+    """Control characters and undecodable bytes make up much of the start: not a page."""
+    sample = text[:4096]
+    return bool(sample) and len(_CONTROL.findall(sample)) > 0.1 * len(sample)
 
 
 def extract_text(text: str) -> Document:

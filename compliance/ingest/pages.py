@@ -21,7 +21,7 @@ from .warc import WARC_SUFFIXES, is_warc_file, iter_warc
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt", ".text")
 GZIP_SUFFIXES = tuple(s + ".gz" for s in PAGE_SUFFIXES)
-MAX_PAGE_BYTES = 64 * 1024 * 1024  # bigger pages are refused, gzip bombs included
+MAX_PAGE_BYTES = 16 * 1024 * 1024  # news pages are far smaller; bigger ones and gzip bombs: refused
 
 
 class InputError(Exception):
