@@ -8,6 +8,7 @@ pages. Nothing leaves this machine; a PostgreSQL run is added when
 COMPLIANCE_TEST_PG names a server.
 
     python bench/incremental.py [--pages 10000] [--changed 0.01] [--workers 2] [--keep DIR]
+                                [--backends sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -175,10 +176,15 @@ def main() -> None:
     parser.add_argument("--changed", type=float, default=0.01)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, default=None, help="work folder to keep")
+    parser.add_argument("--backends", default="sqlite,postgresql",
+                        help="comma-separated; postgresql runs only with COMPLIANCE_TEST_PG")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="compliance-bench-"))
     root.mkdir(parents=True, exist_ok=True)
-    backends = ["sqlite"] + (["postgresql"] if os.environ.get("COMPLIANCE_TEST_PG") else [])
+    wanted = args.backends.split(",")
+    backends = [b for b in ("sqlite", "postgresql") if b in wanted]
+    if not os.environ.get("COMPLIANCE_TEST_PG"):
+        backends = [b for b in backends if b != "postgresql"]
     try:
         for backend in backends:
             print(json.dumps(run(backend, root, args.pages, args.changed, args.workers)),

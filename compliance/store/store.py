@@ -144,7 +144,10 @@ class Store:
                 url = make_url(text)
                 if url.drivername in ("postgresql", "postgres", "postgresql+psycopg"):
                     url = url.set(drivername="postgresql+psycopg")
-                    engine = create_engine(url, pool_pre_ping=True)
+                    # No server-side prepared statements: their generic plans, made while the
+                    # tables were nearly empty, keep scanning whole tables as they grow.
+                    engine = create_engine(url, pool_pre_ping=True,
+                                           connect_args={"prepare_threshold": None})
                     return cls(engine, AdvisoryLock(engine), url.render_as_string(True))
                 if url.drivername != "sqlite" or not url.database:
                     raise StoreError(
