@@ -27,13 +27,20 @@ from .store import AuditRun, EvidenceRef, PageObservation, PageRow, Store
 log = logging.getLogger("compliance.store")
 
 
+JUDGING_CODE = ("audit.py", "attribute.py", "judge.py", "model.py", "detect", "extract", "index",
+                "rulebook", "ingest/decode.py")
+"""The parts of compliance whose code decides findings (reports, store, CLI do not)."""
+
+
 @functools.cache
 def engine_digest() -> str:
-    """A hash of this compliance's own code: a new engine judges unchanged pages again."""
+    """A hash of the code that judges pages: new judging code judges unchanged pages again."""
     root = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(root.rglob("*.py")):
-        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        name = path.relative_to(root).as_posix()
+        if any(name == part or name.startswith(part + "/") for part in JUDGING_CODE):
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
