@@ -170,3 +170,16 @@ def test_capture_time_of_a_file_without_one_is_the_audit_time() -> None:
     page = Page(source="a.html", raw=b"<p>x</p>", url=None, sha256="")
     capture = capture_of(page, dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC))
     assert capture.captured_at == "2026-11-20T03:00:00Z" and not capture.capture_time_known
+
+
+def test_an_unwritable_evidence_folder_stops_the_audit_cleanly(tmp_path: Path) -> None:
+    manifest = site(tmp_path / "crawl", {"story": article(1)})
+    blocker = tmp_path / "evidence"
+    blocker.write_text("a file where the evidence folder should be")
+    runner = CliRunner()
+    done = runner.invoke(cli, ["audit", "--manifest", str(manifest), "--db",
+                               str(tmp_path / "audits.sqlite"), "--out", str(tmp_path / "out"),
+                               "--workers", "1"])
+    assert done.exit_code == 2
+    assert "cannot write evidence" in done.output
+    assert not (tmp_path / "out" / "findings.jsonl").exists()

@@ -22,6 +22,7 @@ from ..evidence import EvidenceFolder, capture_of
 from ..ingest.captures import PageGone
 from ..model import Page, PageResult
 from .lifecycle import recheck_after
+from .lock import StoreError
 from .store import AuditRun, EvidenceRef, PageObservation, PageRow, Store
 
 log = logging.getLogger("compliance.store")
@@ -100,7 +101,12 @@ class AuditSession:
         refs: tuple[EvidenceRef, ...] = ()
         if records and self.evidence is not None:
             capture = capture_of(page, self.audit_time)
-            digest = self.evidence.keep(capture)
+            try:
+                digest = self.evidence.keep(capture)
+            except OSError as exc:  # no evidence, no finding worth keeping: stop cleanly
+                raise StoreError(
+                    f"cannot write evidence to {self.evidence.root}: {exc.strerror or exc}"
+                ) from None
             refs = tuple(
                 EvidenceRef(r["id"], digest, capture.sha256, capture.url, capture.captured_at)
                 for r in records
