@@ -1,8 +1,8 @@
 """Command line: a thin layer over the library.
 
-Exit statuses (the most severe wins): 2 fatal (usage, rulebook, input),
-3 incomplete (more pages failed than --max-error-ratio allows), 1 findings at
-or above --fail-on, 0 otherwise.
+Exit statuses (the most severe wins): 2 fatal (usage, rulebook, input, store),
+4 another audit holds the store, 3 incomplete (more pages failed than
+--max-error-ratio allows), 1 findings at or above --fail-on, 0 otherwise.
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def cli() -> None:
     type=click.Choice(FAIL_ON_CHOICES),
     default="low",
     show_default=True,
-    help="Exit 1 when a violation of at least this severity is found.",
+    help="Exit 1 when a violation of at least this severity is found "
+    "('new': only violations the audit store has not seen before).",
 )
 @click.option(
     "--max-error-ratio",
@@ -369,6 +370,8 @@ def match(
     index = _open_index(index_path)
     try:
         for page in _pages(pages, manifest, url, max_bytes):
+            if not isinstance(page, Page | PageError):
+                continue  # a record that is not a page (skipped WARC record, page gone)
             result = safely(page, lambda p: (p, analyse(p, rulebook, index)))
             if isinstance(result, PageError):
                 record = match_error_record(result)

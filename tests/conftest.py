@@ -22,6 +22,15 @@ needs_shared = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def isolated_store(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CLI runs without --db use a fresh store, never the user's ~/.local/share one."""
+    home = tmp_path_factory.mktemp("store")
+    monkeypatch.setenv("COMPLIANCE_DB", str(home / "audits.sqlite"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+    monkeypatch.delenv("COMPLIANCE_CONFIG", raising=False)
+
+
 @pytest.fixture(scope="session")
 def rulebook() -> Rulebook:
     return load_rulebook(RULES)
