@@ -340,3 +340,118 @@ def test_wmt22_translations_found_and_seed_page_matches_nothing(tmp_path: Path) 
                 assert matches and matches[0].dispatch_id == q.truth and matches[0].kind == "copy"
             else:
                 assert not matches
+
+
+# ---------------------------------------------------------------- dictionaries
+
+
+def _write_dictd(folder: Path, name: str, entries: dict[str, str], chunk: int = 64) -> None:
+    """A dictd dictionary (.index and dictzip .dict.dz) as Debian's FreeDict packages ship."""
+    import struct
+    import zlib
+
+    def b64(value: int) -> str:
+        digits = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+        out = ""
+        while True:
+            out = digits[value % 64] + out
+            value //= 64
+            if not value:
+                return out
+
+    data, index = b"", []
+    for head, definition in entries.items():
+        body = f"{head} /x/\n{definition}\n".encode()
+        index.append(f"{head.lower()}\t{b64(len(data))}\t{b64(len(body))}\n")
+        data += body
+    sizes, blobs = [], []
+    for at in range(0, len(data), chunk):
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        blob = packer.compress(data[at : at + chunk]) + packer.flush(zlib.Z_FULL_FLUSH)
+        sizes.append(len(blob))
+        blobs.append(blob)
+    ra = struct.pack("<HHH", 1, chunk, len(sizes)) + struct.pack(f"<{len(sizes)}H", *sizes)
+    extra = b"RA" + struct.pack("<H", len(ra)) + ra
+    header = b"\x1f\x8b\x08\x04" + b"\0" * 4 + b"\x02\x03" + struct.pack("<H", len(extra)) + extra
+    (folder / f"freedict-{name}.dict.dz").write_bytes(header + b"".join(blobs) + b"\0" * 8)
+    (folder / f"freedict-{name}.index").write_text("".join(sorted(index)), encoding="utf-8")
+
+
+@pytest.fixture()
+def dictionaries(tmp_path: Path):  # type: ignore[no-untyped-def]
+    from compliance.index import lexicon
+
+    folder = tmp_path / "dictd"
+    folder.mkdir()
+    _write_dictd(folder, "deu-eng", {
+        "Hafen": "harbour <n>, port", "Schaden": "damage, harm", "Sturm": "storm <n>",
+        "Versammlung": "assembly, meeting", "Fischerboot": "fishing boat",
+        "Regierung": "government <n>Gov., administration",
+    })
+    _write_dictd(folder, "eng-ces", {"harbour": "přístav", "storm": "bouře", "damage": "škoda"})
+    previous = lexicon.DICT_DIR
+    lexicon.use_directory(folder)
+    yield folder
+    lexicon.use_directory(previous)
+
+
+def test_dictionary_words_pivot_into_english(dictionaries: Path) -> None:
+    from compliance.index.lexicon import lexicon, word_keys
+
+    german = lexicon("de")
+    assert german is not None
+    assert "harbor" in german.english("Hafen")  # British and American spellings agree
+    assert "government" in german.english("Regierungen")  # inflection stripped
+    czech = lexicon("cs")
+    assert czech is not None and "harbor" in czech.english("přístavu")  # English→Czech inverted
+    de = [k for k, _, _ in word_keys("Der Sturm hat dem Hafen Schaden gebracht", "de")]
+    en = [k for k, _, _ in word_keys("The storm damaged the harbours", "en")]
+    cs = [k for k, _, _ in word_keys("Bouře způsobila škodu v přístavu", "cs")]
+    assert {"c:storm", "c:harbor", "c:damag"} <= set(de) & set(en) & set(cs)
+    assert "word" in {a.kind for a in extract_anchors("The storm damaged the harbour", "en")}
+
+
+def test_without_dictionaries_there_are_no_word_anchors(tmp_path: Path) -> None:
+    from compliance.index import lexicon
+
+    previous = lexicon.DICT_DIR
+    lexicon.use_directory(tmp_path / "none")
+    try:
+        assert lexicon.lexicon("de") is None and lexicon.word_langs() == frozenset()
+        kinds = {a.kind for a in extract_anchors(TRANSLATION_DE, "de")}
+        assert "word" not in kinds and "name" in kinds
+    finally:
+        lexicon.use_directory(previous)
+
+
+def test_translation_without_names_found_through_dictionary_words(
+    tmp_path: Path, dictionaries: Path
+) -> None:
+    """An anchor-poor translation: no number, date or name, only words."""
+    _write_dictd(dictionaries, "fra-eng", {
+        "tempête": "storm", "port": "harbour, port", "dégâts": "damage",
+        "pêcheurs": "fishermen", "bateaux": "boats", "coulé": "sunk",
+        "réunion": "meeting", "colère": "anger", "quai": "quay, pier",
+    })
+    from compliance.index import lexicon
+
+    lexicon.use_directory(dictionaries)
+    english = (
+        "The storm sank the boats of the fishermen in the harbour. The damage to the quay "
+        "is heavy, and the anger of the fishermen grew at the meeting. The harbour stays "
+        "closed while the damage to the pier is assessed."
+    )
+    french = (
+        "La tempête a coulé les bateaux des pêcheurs dans le port. Les dégâts sur le quai "
+        "sont lourds, et la colère des pêcheurs a grandi lors de la réunion. Le port reste "
+        "fermé pendant que les dégâts du quai sont évalués."
+    )
+    path = tmp_path / "words.db"
+    with DispatchIndex.open(path, read_only=False) as writable:
+        writable.add([Dispatch("fr-1", "afp", "fr", None, french)])
+    with DispatchIndex.open(path) as index:
+        page = extract_text(english)
+        page = type(page)(**{**page.__dict__, "lang": "en"})
+        features = index.translation_features(page)
+        assert features and features[0].candidate.id == "fr-1"
+        assert len(features[0].chain.pairs) >= 5

@@ -18,11 +18,13 @@ from functools import lru_cache
 from anyascii import anyascii
 
 from .calendar import CAPITALISED_ONLY, month_table, weekday_table
+from .lexicon import word_keys
 from .text import fold, script_of
 
 # Anchor kinds and how much one of them says on its own (before rarity).
 BASE_WEIGHT = {"num": 1.0, "year": 0.5, "small": 0.3, "date": 1.2, "month": 0.3, "wday": 0.3,
-               "name": 1.0, "joined": 1.0, "acro": 0.8, "url": 2.0}
+               "name": 1.0, "joined": 1.0, "acro": 0.8, "url": 2.0,
+               "word": 0.4}
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ def extract_anchors(text: str, lang: str | None = None) -> list[Anchor]:
         found.extend(_han_readings(text))
     elif script == "kana":
         found.extend(_kana_readings(text))
+    found.extend(Anchor(key, "word", start, end) for key, start, end in word_keys(text, lang))
     found.sort(key=lambda a: (a.start, a.end, a.key))
     return found
 

@@ -24,7 +24,12 @@ COPY_HALF_WORDS = 30
 # bench/reuse.py (false alarms ≤ 1% on hard negatives). Chinese and Japanese text
 # yields a reading for every two or three characters, most of them meaningless, so
 # its Dice is low by construction and its chain must be heavier instead.
-CALIBRATION = {"alphabetic": (7.0, 2.5, 0.05), "cjk": (5.0, 4.0, 0.02)}
+# Pages pivoted through bilingual dictionaries (lexicon.py) share many words with any
+# article on the same story, in order: their chain stands out from the runners-up
+# more easily but must cover a larger share of both texts ("lexical").
+CALIBRATION = {"alphabetic": (7.0, 2.5, 0.05), "cjk": (5.0, 4.0, 0.02),
+               "lexical": (5.0, 2.5, 0.15)}
+CYRILLIC_LANGS = {"ru", "uk", "bg", "sr", "be", "mk"}
 CJK_LANGS = {"zh", "ja", "ko"}
 Z_MIN, WEIGHT_MIN, DICE_MIN = CALIBRATION["alphabetic"]
 
@@ -187,9 +192,20 @@ def runner_up_z(top: float, others: list[float], pool: int) -> float:
     return (top - mean) / (spread + 0.25)
 
 
-def calibration(page_lang: str | None, dispatch_lang: str | None) -> tuple[float, float, float]:
-    cjk = bool({page_lang, dispatch_lang} & CJK_LANGS)
-    return CALIBRATION["cjk" if cjk else "alphabetic"]
+def calibration(
+    page_lang: str | None, dispatch_lang: str | None, lexical: bool = False
+) -> tuple[float, float, float]:
+    """Minima of z, weight and Dice for a pair of languages.
+
+    `lexical`: both texts carry dictionary-word anchors. Only Latin-script pairs use
+    the lexical minima (the Russian dictionary is too small to change the Dice).
+    """
+    langs = {page_lang, dispatch_lang}
+    if langs & CJK_LANGS:
+        return CALIBRATION["cjk"]
+    if lexical and not langs & CYRILLIC_LANGS:
+        return CALIBRATION["lexical"]
+    return CALIBRATION["alphabetic"]
 
 
 def translation_score(

@@ -23,6 +23,7 @@ from .align import Chain, align
 from .anchors import BASE_WEIGHT, Anchor, extract_anchors
 from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
+from .lexicon import word_langs
 from .match import (
     THRESHOLD,
     AnchorSide,
@@ -74,6 +75,9 @@ NO_DAY = -(1 << 31)  # dispatches without a date sort before every window
 SHINGLE_CAP = 200
 ANCHOR_RARE = 400  # followed everywhere; commoner anchors only inside the date window
 ANCHOR_KEYS = 48  # rarest anchors of a page that are followed
+WORD_KEYS = 24  # rarest dictionary-word anchors followed besides (see lexicon.py)
+WORD_POOL = 10  # candidates found by those words alone, added to the pool
+WORD_ALIGNED = 4  # of which the strongest are aligned too
 DATE_WINDOW = (-45, 3)  # days around the page's date for common anchors
 COPY_CANDIDATES = 5
 TRANSLATION_POOL = 30  # candidates whose scores calibrate the best (runners-up)
@@ -362,7 +366,11 @@ class DispatchIndex:
         df = self._dfs(set(page.keys))
         total = max(len(self), 1)
         weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
-        pool = self._translation_pool(page, df, weights, day_number(document.published))
+        for k, kind in kinds.items():
+            if kind == "word" and not df.get(k):
+                weights[k] = 0.0  # a word no dispatch has weighs nothing in the page's mass
+        words = {k for k, kind in kinds.items() if kind == "word"}
+        pool = self._translation_pool(page, df, weights, day_number(document.published), words)
         rows = self._pool_keys(pool)
         langs = {doc: lang for doc, _, _, lang, _ in rows}
         page_script = {"han": "zh", "kana": "ja"}.get(script_of(text))
@@ -370,27 +378,61 @@ class DispatchIndex:
             (doc, vote, keys) for doc, vote, ident, lang, keys in rows
             if ident not in exclude and not (document.lang and lang == document.lang)
         ]
+        to_align = eligible[:ALIGNED]
+        if len(pool) > TRANSLATION_POOL:  # candidates found by dictionary words
+            found_by_words = {doc for doc, _ in pool[TRANSLATION_POOL:]}
+            to_align += [row for row in eligible if row[0] in found_by_words][:WORD_ALIGNED]
+        aligned_docs = {row[0] for row in to_align}
         # Only the strongest are aligned; the others' shared weight (an upper bound of
         # their chain) stands in for them among the runners-up.
         aligned = [
             (align(page.keys, keys, weights.__getitem__), doc)
-            for doc, _, keys in eligible[:ALIGNED]
+            for doc, _, keys in to_align
         ]
         aligned.sort(key=lambda pair: -pair[0].weight)
-        scores = [chain.weight for chain, _ in aligned] + [v for _, v, _ in eligible[ALIGNED:]]
+        rest = [v for d, v, _ in eligible if d not in aligned_docs]
+        scores = [chain.weight for chain, _ in aligned] + rest
+        ranked = [(chain, doc, rank, scores) for rank, (chain, doc) in enumerate(aligned[:top])]
+        wordless = {doc for doc, _, _, lang, _ in rows if lang not in word_langs()}
+        if words and wordless & {doc for _, doc in aligned}:
+            # A dispatch in a language without a dictionary can share no words: it is
+            # ranked and calibrated against the others' chains without words.
+            bare_keys = tuple(k if k not in words else -1 for k in page.keys)
+            bare = [
+                (chain if doc in wordless else align(bare_keys, keys, weights.__getitem__), doc)
+                for (chain, doc), keys in zip(
+                    aligned, (dict((d, k) for d, _, k in eligible)[doc] for _, doc in aligned),
+                    strict=True)
+            ]
+            bare.sort(key=lambda pair: -pair[0].weight)
+            bare_scores = [c.weight for c, _ in bare] + rest
+            ranked = [r for r in ranked if r[1] not in wordless] + [
+                (chain, doc, rank, bare_scores)
+                for rank, (chain, doc) in enumerate(bare[:top]) if doc in wordless
+            ]
+            ranked.sort(key=lambda r: -r[0].weight)
         page_mass = _mass(page.keys, weights)
+        # Dictionary words count in the Dice only where both sides have them.
+        page_bare = _mass(page.keys, {k: w for k, w in weights.items() if k not in words})
         out = []
-        for rank, (chain, doc) in enumerate(aligned[:top]):
+        for chain, doc, rank, pool_scores in ranked:
             if len(chain.pairs) < 2:
                 break
-            others = scores[:rank] + scores[rank + 1 :]
+            others = pool_scores[:rank] + pool_scores[rank + 1 :]
             z = runner_up_z(chain.weight, others, TRANSLATION_POOL)
-            minima = calibration(document.lang or page_script, langs[doc])
+            lexical = bool(words) and langs[doc] in word_langs()
+            minima = calibration(document.lang or page_script, langs[doc], lexical)
             if translation_score(z, chain.weight, minima[2], minima) < THRESHOLD:
                 continue  # already too weak: spare loading the dispatch
             candidate = self._candidate(doc)
-            disp_mass = _mass(candidate.keys, self._dispatch_weights(candidate, weights, total))
-            dice = 2 * chain.weight / max(page_mass + disp_mass, 1e-9)
+            disp_weights = self._dispatch_weights(candidate, weights, total)
+            if not words:  # a page without dictionary words cannot share the dispatch's
+                disp_weights = {k: w for k, w, kind in zip(candidate.keys, map(
+                    disp_weights.__getitem__, candidate.keys), candidate.kinds, strict=True)
+                    if kind != "word"}
+            disp_mass = _mass(candidate.keys, disp_weights)
+            own = page_mass if "word" in candidate.kinds else page_bare
+            dice = 2 * chain.weight / max(own + disp_mass, 1e-9)
             score = translation_score(z, chain.weight, dice, minima)
             out.append(TranslationFeatures(candidate, chain, page, z, dice, score))
         return out
@@ -409,7 +451,8 @@ class DispatchIndex:
         ).fetchall()
         out = [(doc, votes[doc], ident, lang, tuple(array("q", blob)))
                for doc, ident, lang, blob in rows]
-        out.sort(key=lambda row: (-row[1], row[0]))
+        order = {doc: at for at, (doc, _) in enumerate(pool)}
+        out.sort(key=lambda row: order[row[0]])  # the pool's order (see _translation_pool)
         return out
 
     def _dfs(self, keys: set[int]) -> dict[int, int]:
@@ -421,11 +464,22 @@ class DispatchIndex:
         return dict(rows.fetchall())
 
     def _translation_pool(
-        self, page: AnchorSide, df: dict[int, int], weights: dict[int, float], day: int | None
+        self,
+        page: AnchorSide,
+        df: dict[int, int],
+        weights: dict[int, float],
+        day: int | None,
+        words: set[int] = frozenset(),  # type: ignore[assignment]
     ) -> list[tuple[int, float]]:
-        """Dispatches sharing the page's rarest anchors, with the weight they share."""
+        """Dispatches sharing the page's rarest anchors, with the weight they share.
+
+        Dictionary words have their own budget: there are many, and they must not
+        crowd out the numbers and names.
+        """
         known = sorted((k for k in set(page.keys) if df.get(k)), key=lambda k: df[k])
         votes: defaultdict[int, float] = defaultdict(float)
+        rare_words = [k for k in known if k in words and df[k] <= ANCHOR_RARE][:WORD_KEYS]
+        known = [k for k in known if k not in words]
         rare = [k for k in known[:ANCHOR_KEYS] if df[k] <= ANCHOR_RARE]
         if rare:
             marks = ",".join("?" * len(rare))
@@ -433,6 +487,13 @@ class DispatchIndex:
                 f"SELECT hash, doc FROM anchor WHERE hash IN ({marks})", rare
             ):
                 votes[doc] += weights[key]
+        word_votes: defaultdict[int, float] = defaultdict(float)
+        if rare_words:
+            marks = ",".join("?" * len(rare_words))
+            for key, doc in self._db.execute(
+                f"SELECT hash, doc FROM anchor WHERE hash IN ({marks})", rare_words
+            ):
+                word_votes[doc] += weights[key]
         if day is not None:
             lo, hi = day + DATE_WINDOW[0], day + DATE_WINDOW[1]
             for key in known[len(rare) : ANCHOR_KEYS]:
@@ -441,8 +502,15 @@ class DispatchIndex:
                     (key, lo, hi, ANCHOR_RARE),
                 ):
                     votes[doc] += weights[key]
-        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))
-        return ranked[:TRANSLATION_POOL]
+        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:TRANSLATION_POOL]
+        if not word_votes:
+            return ranked
+        # Words add their own strongest candidates; they do not push out the others.
+        total = {doc: votes.get(doc, 0.0) + v for doc, v in word_votes.items()}
+        chosen = {doc for doc, _ in ranked}
+        extra = sorted(((d, v) for d, v in total.items() if d not in chosen),
+                       key=lambda kv: (-kv[1], kv[0]))[:WORD_POOL]
+        return [(d, v + word_votes.get(d, 0.0)) for d, v in ranked] + extra
 
     def _dispatch_weights(
         self, candidate: _Candidate, page_weights: dict[int, float], total: int

@@ -1,0 +1,352 @@
+"""Bilingual-dictionary anchors: content words pivoted into English.
+
+A translation keeps few numbers and names when the article has few; it keeps
+its meaning, word by word. Debian's FreeDict packages (dictd files under
+/usr/share/dictd, e.g. `dict-freedict-deu-eng`) give, for a word of one
+language, a handful of English words; both sides of a translation pivoted
+through them share those English words in the same order. Words are
+lemmatised crudely (lower case, common inflection endings stripped on both the
+text's words and the dictionary's headwords), each maps to at most a few
+English stems, and the key `c:<stem>` is what both languages agree on.
+
+Dictionaries are optional: without them no word anchors are made and every
+other result is unchanged. They are read lazily, once per process, never
+downloaded. A dictzip file is read chunk by chunk (random access), so only
+the definitions a text asks for are decompressed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import struct
+import threading
+import zlib
+from functools import lru_cache
+from pathlib import Path
+
+DICT_DIR = Path(os.environ.get("COMPLIANCE_DICT_DIR", "/usr/share/dictd"))
+# Per language: dictionaries read foreign → English (headword looked up) and
+# English → foreign (inverted once when loaded).
+SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "de": (("deu-eng",), ()),
+    "fr": (("fra-eng",), ("eng-fra",)),
+    "cs": (("ces-eng",), ("eng-ces",)),
+    "hr": (("hrv-eng",), ("eng-hrv",)),
+    "ru": ((), ("eng-rus",)),
+}
+LANGS = frozenset(SOURCES) | {"en"}
+MAX_SENSES = 4  # English words kept per foreign word
+MIN_LETTERS = 4
+
+_B64 = {c: i for i, c in
+        enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+# Endings stripped before lookup, longest first; the stem keeps at least 3 letters.
+_ENDINGS = {
+    "en": ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "ly", "s", "e"),
+    "de": ("ungen", "ung", "ern", "en", "er", "es", "em", "e", "n", "s"),
+    "fr": ("ements", "ement", "ations", "ation", "euses", "euse", "eux", "ées", "ée", "és",
+           "es", "er", "ez", "é", "e", "s", "x"),
+    "cs": ("ového", "ovému", "ových", "ými", "ého", "ému", "ích", "ách", "ami", "ovi", "ové",
+           "ou", "em", "ém", "ům", "ům", "ho", "mi", "y", "a", "e", "i", "u", "ý", "á", "é",
+           "í", "ě", "o"),
+    "hr": ("ima", "ama", "oga", "ome", "om", "og", "ih", "im", "em", "ju", "a", "e", "i",
+           "o", "u"),
+    "ru": ("ами", "ями", "ого", "его", "ому", "ему", "ых", "их", "ый", "ий", "ой", "ая",
+           "яя", "ое", "ее", "ые", "ие", "ов", "ев", "ом", "ем", "ам", "ям", "ах", "ях", "а",
+           "я", "о", "е", "ы", "и", "у", "ю", "ь"),
+}
+_STOP = frozenset(re.findall(r"\w+", (
+    "also been before being between both could does down each even from have here into just "
+    "like made make many more most much must only other over said same should since some "
+    "still such than that their them then there these they this those through under very "
+    "were what when where which while will with would your about after again against "
+    "because come could during first good know last like long back well year thing way take "
+    "give tell told thus however therefore"
+)))
+_WORD = re.compile(rf"[^\W\d_]{{{MIN_LETTERS},}}")
+_EN_WORD = re.compile(r"[a-z][a-z'-]+")
+
+
+def stem(word: str, lang: str) -> str:
+    """Lower case, the longest listed inflection ending removed (at least 3 letters stay)."""
+    word = word.lower()
+    for ending in _ENDINGS.get(lang, ()):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            return word[: -len(ending)]
+    return word
+
+
+def english_key(word: str) -> str | None:
+    """The stem both sides agree on ('harbours' and 'harbor' alike), None for stop words."""
+    word = word.lower()
+    if len(word) < MIN_LETTERS or word in _STOP or not word.isalpha():
+        return None
+    return stem(word.replace("our", "or"), "en")
+
+
+class DictdFile:
+    """One dictd dictionary: its index in memory, definitions read on demand."""
+
+    def __init__(self, stem_path: Path) -> None:
+        self.index: dict[str, list[tuple[int, int]]] = {}
+        with open(stem_path.with_suffix(".index"), encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                parts = line.rstrip("\n").split("\t")
+                if len(parts) < 3 or parts[0].startswith("00database"):
+                    continue
+                self.index.setdefault(parts[0], []).append((_b64(parts[1]), _b64(parts[2])))
+        self._reader = _DictzipReader(stem_path.with_suffix(".dict.dz"))
+
+    def definitions(self, headword: str) -> list[str]:
+        return [self._reader.read(o, n) for o, n in self.index.get(headword, ())]
+
+    def all_entries(self) -> list[tuple[str, str]]:
+        data = self._reader.read_all()
+        return [
+            (head, data[o : o + n].decode("utf-8", "replace"))
+            for head, places in self.index.items()
+            for o, n in places
+        ]
+
+
+class _DictzipReader:
+    """Random access into a dictzip (.dict.dz) file: gzip with independent chunks."""
+
+    def __init__(self, path: Path) -> None:
+        self._fh = open(path, "rb")  # noqa: SIM115 - kept open for the process
+        self._lock = threading.Lock()
+        head = self._fh.read(12)
+        if head[:2] != b"\x1f\x8b" or not head[3] & 4:
+            raise ValueError(f"{path}: not a dictzip file")
+        xlen = struct.unpack("<H", head[10:12])[0]
+        extra = self._fh.read(xlen)
+        self.chunk_len = 0
+        self.offsets: list[int] = []
+        pos = 0
+        while pos + 4 <= len(extra):
+            sub, length = extra[pos : pos + 2], struct.unpack("<H", extra[pos + 2 : pos + 4])[0]
+            body = extra[pos + 4 : pos + 4 + length]
+            if sub == b"RA":
+                _ver, self.chunk_len, count = struct.unpack("<HHH", body[:6])
+                self.sizes = struct.unpack(f"<{count}H", body[6 : 6 + 2 * count])
+            pos += 4 + length
+        if not self.chunk_len:
+            raise ValueError(f"{path}: no dictzip chunk table")
+        flags = head[3]
+        offset = 12 + xlen
+        self._fh.seek(offset)
+        if flags & 8:  # file name
+            offset += self._skip_zero()
+        if flags & 16:  # comment
+            offset += self._skip_zero()
+        if flags & 2:
+            offset += 2
+        for size in self.sizes:
+            self.offsets.append(offset)
+            offset += size
+        self._cache: dict[int, bytes] = {}
+
+    def _skip_zero(self) -> int:
+        count = 0
+        while True:
+            count += 1
+            byte = self._fh.read(1)
+            if not byte or byte == b"\0":
+                return count
+
+    def _chunk(self, i: int) -> bytes:
+        data = self._cache.get(i)
+        if data is None:
+            with self._lock:
+                self._fh.seek(self.offsets[i])
+                raw = self._fh.read(self.sizes[i])
+            data = zlib.decompressobj(-15).decompress(raw)
+            if len(self._cache) > 256:
+                self._cache.clear()
+            self._cache[i] = data
+        return data
+
+    def read(self, offset: int, length: int) -> str:
+        first, last = offset // self.chunk_len, (offset + length - 1) // self.chunk_len
+        data = b"".join(self._chunk(i) for i in range(first, min(last, len(self.sizes) - 1) + 1))
+        start = offset - first * self.chunk_len
+        return data[start : start + length].decode("utf-8", "replace")
+
+    def read_all(self) -> bytes:
+        with self._lock:
+            self._fh.seek(self.offsets[0])
+            raw = self._fh.read(sum(self.sizes))
+        return zlib.decompressobj(-15).decompress(raw)
+
+
+def _b64(text: str) -> int:
+    value = 0
+    for c in text:
+        value = value * 64 + _B64[c]
+    return value
+
+
+# Cross-references, grammar, usage labels, glosses, pronunciations, examples, abbreviations.
+_NOISE = re.compile(
+    r"\{[^}]*\}|<[^>]*>|\[[^\]]*\]|\([^)]*\)|/[^/]*/|\"[^\"]*\"|\b[A-Z][A-Za-z]{0,5}\.(?!\w)")
+
+
+def _senses(definition: str) -> list[str]:
+    """Translations of an X→Y entry: its lines after the headword, split at commas."""
+    out = []
+    for line in definition.split("\n")[1:]:
+        stripped = line.strip()
+        if not stripped or stripped.startswith(("see:", "Synonyms:", "Note:", "\"", "Antonym")):
+            continue
+        stripped = re.sub(r"^\d+\.\s*", "", stripped)
+        for part in re.split(r"[,;]", _NOISE.sub(" ", stripped)):
+            part = part.strip(" .-")
+            if part:
+                out.append(part)
+    return out
+
+
+def _english_words(phrases: list[str]) -> list[str]:
+    """English stems of the first few one-word senses ('to govern' counts as one word)."""
+    out: list[str] = []
+    for phrase in phrases:
+        words = phrase.lower().split()
+        if words[:1] == ["to"]:
+            words = words[1:]
+        if len(words) != 1:
+            continue
+        key = english_key(words[0])
+        if key and key not in out:
+            out.append(key)
+        if len(out) >= MAX_SENSES:
+            break
+    return out
+
+
+class Lexicon:
+    """Word → English stems for one language, from whichever dictionaries are installed."""
+
+    def __init__(self, lang: str, directory: Path) -> None:
+        self.lang = lang
+        self.forward: list[DictdFile] = []
+        self.heads: dict[str, list[str]] = {}  # stem → headwords of forward dictionaries
+        self.inverse: dict[str, list[str]] = {}  # stem → English stems, from eng→X files
+        forward, backward = SOURCES[lang]
+        for name in forward:
+            path = directory / f"freedict-{name}"
+            if path.with_suffix(".index").is_file() and path.with_suffix(".dict.dz").is_file():
+                try:
+                    self.forward.append(DictdFile(path))
+                except (OSError, ValueError):
+                    continue
+        for book in self.forward:
+            for head in book.index:
+                if " " not in head:
+                    self.heads.setdefault(stem(head, lang), []).append(head)
+        for name in backward:
+            path = directory / f"freedict-{name}"
+            if path.with_suffix(".index").is_file() and path.with_suffix(".dict.dz").is_file():
+                try:
+                    self._invert(DictdFile(path))
+                except (OSError, ValueError):
+                    continue
+
+    def __bool__(self) -> bool:
+        return bool(self.forward or self.inverse)
+
+    def _invert(self, book: DictdFile) -> None:
+        for head, definition in book.all_entries():
+            if " " in head.strip():
+                continue
+            key = english_key(head.strip())
+            if key is None:
+                continue
+            for sense in _senses(definition)[:4]:
+                words = sense.split()
+                if len(words) != 1 or len(words[0]) < MIN_LETTERS:
+                    continue
+                targets = self.inverse.setdefault(stem(words[0], self.lang), [])
+                if key not in targets and len(targets) < MAX_SENSES:
+                    targets.append(key)
+
+    @lru_cache(maxsize=200_000)  # noqa: B019 - one Lexicon per language and process
+    def english(self, word: str) -> tuple[str, ...]:
+        lowered = word.lower()
+        key = stem(lowered, self.lang)
+        out: list[str] = []
+        heads = [lowered] if any(lowered in b.index for b in self.forward) else []
+        heads += [h for h in self.heads.get(key, ()) if h != lowered][:2]
+        for head in heads[:3]:
+            for book in self.forward:
+                for definition in book.definitions(head):
+                    for english in _english_words(_senses(definition)):
+                        if english not in out:
+                            out.append(english)
+            if len(out) >= MAX_SENSES:
+                break
+        for english in self.inverse.get(key, ()):
+            if english not in out:
+                out.append(english)
+        return tuple(out[:MAX_SENSES])
+
+
+_LOCK = threading.Lock()
+_LEXICA: dict[str, Lexicon | None] = {}
+
+
+def lexicon(lang: str | None) -> Lexicon | None:
+    """The language's dictionaries (loaded on first use), or None when none is installed."""
+    if lang not in SOURCES:
+        return None
+    with _LOCK:
+        if lang not in _LEXICA:
+            loaded = Lexicon(lang, DICT_DIR) if DICT_DIR.is_dir() else None
+            _LEXICA[lang] = loaded if loaded else None
+        return _LEXICA[lang]
+
+
+def use_directory(directory: Path) -> None:
+    """Read dictionaries from another folder from now on (tests, other installs)."""
+    global DICT_DIR
+    with _LOCK:
+        DICT_DIR = Path(directory)
+        _LEXICA.clear()
+    available.cache_clear()
+    word_langs.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def available() -> bool:
+    """Whether any dictionary is installed (English pages pivot only then)."""
+    return any(lexicon(lang) is not None for lang in SOURCES)
+
+
+@lru_cache(maxsize=1)
+def word_langs() -> frozenset[str]:
+    """Languages whose texts get dictionary-word anchors (none without dictionaries)."""
+    if not available():
+        return frozenset()
+    return frozenset({"en"} | {lang for lang in SOURCES if lexicon(lang) is not None})
+
+
+def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
+    """(key, start, end) of every content word's English stems, in reading order."""
+    if lang == "en":
+        if not available():
+            return []
+        out = []
+        for m in _EN_WORD.finditer(text.lower()):
+            key = english_key(m.group(0))
+            if key:
+                out.append(("c:" + key, m.start(), m.end()))
+        return out
+    lex = lexicon(lang)
+    if lex is None:
+        return []
+    out = []
+    for m in _WORD.finditer(text):
+        for key in lex.english(m.group(0)):
+            out.append(("c:" + key, m.start(), m.end()))
+    return out
