@@ -38,6 +38,7 @@ SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 LANGS = frozenset(SOURCES) | {"en"}
 MAX_SENSES = 4  # English words kept per foreign word
 MIN_LETTERS = 4
+CHUNKS_KEPT = 512  # decompressed dictzip chunks kept per dictionary (≈ 58 KiB each)
 
 _B64 = {c: i for i, c in
         enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -163,8 +164,8 @@ class _DictzipReader:
                 self._fh.seek(self.offsets[i])
                 raw = self._fh.read(self.sizes[i])
             data = zlib.decompressobj(-15).decompress(raw)
-            if len(self._cache) > 256:
-                self._cache.clear()
+            if len(self._cache) >= CHUNKS_KEPT:  # the oldest goes (dicts keep their order)
+                del self._cache[next(iter(self._cache))]
             self._cache[i] = data
         return data
 

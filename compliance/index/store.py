@@ -76,6 +76,7 @@ SHINGLE_CAP = 200
 ANCHOR_RARE = 400  # followed everywhere; commoner anchors only inside the date window
 ANCHOR_KEYS = 48  # rarest anchors of a page that are followed
 WORD_KEYS = 24  # rarest dictionary-word anchors followed besides (see lexicon.py)
+WORD_RARITY_MIN = 0.25  # commoner words are not aligned (see _rarity)
 WORD_POOL = 10  # candidates found by those words alone, added to the pool
 WORD_ALIGNED = 4  # of which the strongest are aligned too
 DATE_WINDOW = (-45, 3)  # days around the page's date for common anchors
@@ -367,9 +368,14 @@ class DispatchIndex:
         total = max(len(self), 1)
         weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
         for k, kind in kinds.items():
-            if kind == "word" and not df.get(k):
-                weights[k] = 0.0  # a word no dispatch has weighs nothing in the page's mass
+            # A word no dispatch has weighs nothing in the page's mass; a common one
+            # ("said", "government") is not worth aligning.
+            if kind == "word" and (not df.get(k) or _rarity(df[k], total) < WORD_RARITY_MIN):
+                weights[k] = 0.0
         words = {k for k, kind in kinds.items() if kind == "word"}
+        dropped = {k for k in words if not weights[k]}
+        align_keys = (tuple(-1 if k in dropped else k for k in page.keys) if dropped
+                      else page.keys)
         pool = self._translation_pool(page, df, weights, day_number(document.published), words)
         rows = self._pool_keys(pool)
         langs = {doc: lang for doc, _, _, lang, _ in rows}
@@ -386,7 +392,7 @@ class DispatchIndex:
         # Only the strongest are aligned; the others' shared weight (an upper bound of
         # their chain) stands in for them among the runners-up.
         aligned = [
-            (align(page.keys, keys, weights.__getitem__), doc)
+            (align(align_keys, keys, weights.__getitem__), doc)
             for doc, _, keys in to_align
         ]
         aligned.sort(key=lambda pair: -pair[0].weight)
