@@ -105,6 +105,7 @@ def peak_memory(files: list[Path], count: int, workers: int = 2) -> dict[str, An
                                       "fetched_at": "2026-11-20T00:00:00Z"}) + "\n")
         command = [sys.executable, "-m", "compliance", "audit", "--manifest", str(manifest),
                    "--out", str(Path(tmp) / "out"), "--workers", str(workers), "-q",
+                   "--db", str(Path(tmp) / "audits.sqlite"),
                    "--max-error-ratio", "1", "--fail-on", "none"]
         start = time.perf_counter()
         process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
