@@ -455,3 +455,16 @@ def test_translation_without_names_found_through_dictionary_words(
         features = index.translation_features(page)
         assert features and features[0].candidate.id == "fr-1"
         assert len(features[0].chain.pairs) >= 5
+
+
+def test_pivot_through_a_third_language(dictionaries: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Russian words read through a German→Russian dictionary, then German→English."""
+    from compliance.index import lexicon
+
+    _write_dictd(dictionaries, "deu-rus", {"Hafen": "порт", "Sturm": "буря\nein starker Wind"})
+    monkeypatch.setattr(lexicon, "PIVOTS", {"ru": (("deu-rus", "de"),)})
+    lexicon.use_directory(dictionaries)
+    russian = lexicon.lexicon("ru")
+    assert russian is not None
+    assert "harbor" in russian.english("порта")
+    assert "storm" in russian.english("бури")
