@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from ..model import Block, Document, Evidence
 from ..rulebook import Rulebook
@@ -137,7 +136,6 @@ class CreditTables:
     forms: dict[str, str]  # credit form → agency id (case-sensitive)
     aliases: dict[str, str]  # lowercased alias/name → agency id
     form_pattern: re.Pattern[str]
-    alias_pattern: re.Pattern[str] | None
     markers: list[CompiledMarker]
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
     generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
@@ -177,21 +175,11 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         if ordered
         else r"(?!x)x"
     )
-    named = sorted({a for a in [*aliases] if len(a) >= 3}, key=len, reverse=True)
-    alias_pattern = (
-        re.compile(
-            r"(?<![\w$-])(?:" + "|".join(re.escape(a) for a in named) + r")(?![\w$-])",
-            re.IGNORECASE,
-        )
-        if named
-        else None
-    )
     generic = {a.id for a in rulebook.agencies.values() if a.generic}
     scoped = [f"(?{'i' if m.pattern.flags & re.IGNORECASE else ''}:{m.pattern.pattern})"
               for m in markers]
     any_marker = re.compile("|".join(scoped)) if scoped else None
-    return CreditTables(forms, aliases, form_pattern, alias_pattern, markers, domains, generic,
-                        any_marker)
+    return CreditTables(forms, aliases, form_pattern, markers, domains, generic, any_marker)
 
 
 def _compile_marker(marker: Marker) -> re.Pattern[str]:
@@ -570,10 +558,3 @@ def _dedupe(evidence: list[Evidence]) -> list[Evidence]:
             seen.add(key)
             out.append(item)
     return out
-
-
-def url_host(url: str | None) -> str | None:
-    if not url:
-        return None
-    host = urlsplit(url).hostname
-    return host.lower() if host else None

@@ -13,7 +13,7 @@ import re
 from functools import lru_cache
 
 from ..extract.language import MIN_LETTERS, detect_language, identifier, letters
-from ..model import Block, Document, Evidence
+from ..model import Document, Evidence
 from ..rulebook import Rulebook
 
 TRANSLATION_WEIGHTS = {
@@ -128,7 +128,7 @@ def translation_evidence(
 
 def _plausible(rulebook: Rulebook, agency_id: str) -> set[str]:
     agency = rulebook.agencies.get(agency_id)
-    return set(agency.languages) if agency and agency.languages else {"*"} | _ALL
+    return set(agency.languages) if agency and agency.languages else _ALL
 
 
 _ALL = {"en", "fr", "de", "es", "it", "pt", "nl", "ru", "zh", "ja", "ar", "tr", "pl"}
@@ -161,9 +161,3 @@ def commercial_evidence(document: Document) -> list[Evidence]:
         )
         for signal in document.ad_signals[:5]
     ]
-
-
-def block_language(block: Block) -> str | None:
-    text = block.text
-    return block.lang or (detect_language(text) if letters(text) >= MIN_LETTERS
-                          else _short_text_language(text))
