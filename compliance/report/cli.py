@@ -401,7 +401,8 @@ def report_render(
             fail(f"no audit {audit_id} in the store")
         findings = store_records(store, audit_id=audit_id)
         findings += [r for r in store.resolved_in(audit_id) if r not in findings]
-        errors, path = [], Path(str(db or "the audit store"))
+        # the store's label, never --db as given: a server URL may carry a password
+        errors, path = [], Path(store.label)
         statuses = [r.get("status") for r in findings]
         lifecycle_counts = {
             "new": statuses.count("new"),

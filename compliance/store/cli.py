@@ -155,21 +155,38 @@ def history(finding_id: str | None, db: str | None, config_path: Path | None,
         if finding_id:
             _one(store, finding_id, fmt)
             return
-        rows = [_row(f) for f in store.findings(statuses, limit)]
+        # streamed: a store of a million findings is listed a page of rows at a time
+        _listing((_row(f) for f in store.iter_findings(statuses, limit, with_record=False)), fmt)
+    except StoreError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FATAL)
     finally:
         store.close()
-    if fmt == "jsonl":
-        for row in rows:
-            click.echo(json.dumps(row, ensure_ascii=False))
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+
+
+def _listing(rows: Iterator[dict[str, Any]], fmt: str) -> None:
+    """Write rows as they come, a chunk of lines per write, never the whole list at once."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+    if fmt == "csv":
         writer.writeheader()
-        for row in rows:
+    count = 0
+    for count, row in enumerate(rows, 1):
+        if fmt == "jsonl":
+            buffer.write(json.dumps(row, ensure_ascii=False) + "\n")
+        elif fmt == "csv":
             writer.writerow({k: _cell(row.get(k)) for k in HISTORY_COLUMNS})
-        click.echo(buffer.getvalue(), nl=False)
-    else:
-        _table(rows)
+        else:
+            if count == 1:
+                buffer.write(_TABLE_HEADER + "\n")
+            buffer.write(_table_line(row) + "\n")
+        if count % 1000 == 0:
+            click.echo(buffer.getvalue(), nl=False)
+            buffer.seek(0)
+            buffer.truncate()
+    if fmt == "table" and count == 0:
+        buffer.write("no findings\n")
+    click.echo(buffer.getvalue(), nl=False)
 
 
 def _row(finding: Any) -> dict[str, Any]:
@@ -187,16 +204,14 @@ def _cell(value: object) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
-def _table(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        click.echo("no findings")
-        return
-    click.echo(f"{'id':<20}  {'status':<11} {'severity':<8} {'first seen':<10} "
-               f"{'last seen':<10} {'clause':<28} url")
-    for r in rows:
-        click.echo(f"{r['id']:<20}  {r['status']:<11} {r['severity']:<8} "
-                   f"{r['first_seen'][:10]:<10} {r['last_seen'][:10]:<10} "
-                   f"{r['clause'][:28]:<28} {r['url'] or ''}")
+_TABLE_HEADER = (f"{'id':<20}  {'status':<11} {'severity':<8} {'first seen':<10} "
+                 f"{'last seen':<10} {'clause':<28} url")
+
+
+def _table_line(r: dict[str, Any]) -> str:
+    return (f"{r['id']:<20}  {r['status']:<11} {r['severity']:<8} "
+            f"{r['first_seen'][:10]:<10} {r['last_seen'][:10]:<10} "
+            f"{r['clause'][:28]:<28} {r['url'] or ''}")
 
 
 def _one(store: Store, finding_id: str, fmt: str) -> None:

@@ -25,7 +25,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     select,
+    text,
 )
+from sqlalchemy.schema import CreateIndex
 
 metadata = MetaData()
 
@@ -90,7 +92,11 @@ findings = Table(
     Column("reason", Text),  # why the status was last changed
     Column("record", Text, nullable=False),  # the finding as last reported (JSON)
     Index("ix_findings_page", "page_key"),
-    Index("ix_findings_status", "status"),
+    # `history` lists newest first, per status, a page at a time (keyset on last_seen, id);
+    # its prefix also serves every look-up by status (schema 2 replaced ix_findings_status)
+    Index("ix_findings_status_seen", "status", "last_seen", "id"),
+    # what one audit changed (`resolved_in` at the end of every audit, reports by audit)
+    Index("ix_findings_status_audit", "status_audit", "status"),
 )
 
 events = Table(
@@ -122,12 +128,28 @@ SCHEMA_VERSION_KEY = "schema_version"
 
 
 def _v1(conn: Connection) -> None:
-    """The first schema: audits, pages, findings with lifecycle, events, evidence."""
+    """The first schema: audits, pages, findings with lifecycle, events, evidence.
+
+    It creates the tables as defined above, so a fresh store gets the latest
+    indexes at once and the later steps find them already there.
+    """
     for table in (audits, pages, findings, events, evidence):
         table.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[Callable[[Connection], None]] = [_v1]
+def _v2(conn: Connection) -> None:
+    """Indexes for big stores: history pages by (status, last_seen, id), audits' changes.
+
+    The single-column status index is dropped: the new one starts with status.
+    """
+    for index in findings.indexes:
+        if index.name in ("ix_findings_status_seen", "ix_findings_status_audit"):
+            # IF NOT EXISTS, not a look first: two processes may migrate at once
+            conn.execute(CreateIndex(index, if_not_exists=True))
+    conn.execute(text("DROP INDEX IF EXISTS ix_findings_status"))
+
+
+MIGRATIONS: list[Callable[[Connection], None]] = [_v1, _v2]
 """Step n (1-based) upgrades a store from version n-1 to n; append, never edit."""
 
 LATEST = len(MIGRATIONS)

@@ -10,15 +10,29 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import heapq
 import json
 import os
+import re
 import socket
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -36,6 +50,45 @@ from .schema import (
     meta,
     pages,
 )
+
+PAGE_ROWS = 1000
+"""Rows per query when listing findings: big enough to be quick, small enough to hold."""
+
+LIST_COLUMNS = [
+    findings.c.id, findings.c.status, findings.c.severity, findings.c.level,
+    findings.c.clause_id, findings.c.agency, findings.c.url, findings.c.first_seen,
+    findings.c.last_seen, findings.c.first_audit, findings.c.last_audit, findings.c.reason,
+]
+
+
+SECRET_PARAMS = ("password", "sslpassword")
+"""Query parameters of a store URL that hold secrets (libpq reads a password from either)."""
+MASK = "***"
+
+
+def secrets_of(target: str) -> tuple[str, ...]:
+    """The passwords a store address carries, to be masked wherever the address is shown."""
+    found: list[str] = []
+    with contextlib.suppress(Exception):  # an address too broken to parse is searched below
+        url = make_url(target)
+        if url.password:
+            found.append(str(url.password))
+        for key, value in url.query.items():
+            if key.lower() in SECRET_PARAMS:
+                found += [value] if isinstance(value, str) else list(value)
+    userinfo = re.search(r"://[^:/@]*:(.*)@", target)  # what a parser might have missed
+    if userinfo and userinfo.group(1):
+        found.append(userinfo.group(1))
+    found += re.findall(r"(?i)(?:password|sslpassword)=([^&\s]+)", target)
+    variants = {v for s in found for v in (s, quote(s, safe=""), quote_plus(s))}
+    return tuple(sorted((v for v in variants if v), key=len, reverse=True))
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """`text` with every one of `secrets` replaced by ***: for messages, logs and reports."""
+    for secret in secrets:
+        text = text.replace(secret, MASK)
+    return text
 
 
 def default_db_path() -> Path:
@@ -127,11 +180,18 @@ class FindingRow:
 class Store:
     """One audit store (a SQLite file or a PostgreSQL database) behind one interface."""
 
-    def __init__(self, engine: Engine, lock: AuditLock, label: str):
+    def __init__(self, engine: Engine, lock: AuditLock, label: str,
+                 secrets: tuple[str, ...] = ()):
         self.engine = engine
         self._lock = lock
-        self.label = label  # where it is, passwords hidden: for messages
+        self._secrets = secrets  # the target's passwords, never to be shown
+        self.label = redact(label, secrets)  # where it is, passwords hidden: for messages
         self.dialect = engine.dialect.name
+
+    def _failed(self, doing: str, exc: BaseException) -> StoreError:
+        """The error to raise, the driver's message included with any password masked."""
+        return StoreError(f"cannot {doing} the audit store {self.label}: "
+                          f"{redact(str(exc), self._secrets)}")
 
     # --- opening ------------------------------------------------------------------------
 
@@ -139,6 +199,7 @@ class Store:
     def open(cls, target: str | Path | None = None, *, create: bool = True) -> Store:
         """Open `target` (a path, sqlite:///…, or postgresql://…); None is the per-user file."""
         text = str(target) if target is not None else str(default_db_path())
+        secrets = secrets_of(text)
         try:
             if "://" in text:
                 url = make_url(text)
@@ -148,7 +209,8 @@ class Store:
                     # tables were nearly empty, keep scanning whole tables as they grow.
                     engine = create_engine(url, pool_pre_ping=True,
                                            connect_args={"prepare_threshold": None})
-                    return cls(engine, AdvisoryLock(engine), url.render_as_string(True))
+                    return cls(engine, AdvisoryLock(engine), url.render_as_string(False),
+                               secrets)
                 if url.drivername != "sqlite" or not url.database:
                     raise StoreError(
                         f"unsupported store {text!r}: give a file path, sqlite:///PATH "
@@ -163,7 +225,8 @@ class Store:
         except StoreError:
             raise
         except (SQLAlchemyError, OSError, ValueError, ImportError) as exc:
-            raise StoreError(f"cannot open the audit store {text!r}: {exc}") from None
+            raise StoreError(f"cannot open the audit store {redact(text, secrets)!r}: "
+                             f"{redact(str(exc), secrets)}") from None
 
     def close(self) -> None:
         self._lock.release()
@@ -185,7 +248,7 @@ class Store:
                     _set_meta(conn, SCHEMA_VERSION_KEY, str(step + 1))
             return LATEST
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot prepare the audit store {self.label}: {exc}") from None
+            raise self._failed("prepare", exc) from None
 
     def check_readable(self) -> None:
         """For readers: the store exists and has a schema this version understands."""
@@ -194,7 +257,7 @@ class Store:
                 version = current_version(conn)
                 conn.rollback()
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot read the audit store {self.label}: {exc}") from None
+            raise self._failed("read", exc) from None
         if version == 0:
             raise StoreError(f"the store {self.label} holds no audit yet")
         if version > LATEST:
@@ -208,7 +271,7 @@ class Store:
         except StoreLocked:
             raise StoreLocked(self._holder_message()) from None
         except (SQLAlchemyError, OSError) as exc:
-            raise StoreError(f"cannot lock the audit store {self.label}: {exc}") from None
+            raise self._failed("lock", exc) from None
         try:
             yield
         finally:
@@ -434,13 +497,53 @@ class Store:
     def findings(
         self, statuses: Sequence[str] = (), limit: int | None = None
     ) -> list[FindingRow]:
-        query = select(findings).order_by(findings.c.last_seen.desc(), findings.c.id)
-        if statuses:
-            query = query.where(findings.c.status.in_(list(statuses)))
-        if limit:
-            query = query.limit(limit)
-        with self.engine.connect() as conn:
-            return [_finding_row(r) for r in conn.execute(query)]
+        """Findings newest first (see `iter_findings`), as a list: for small results."""
+        return list(self.iter_findings(statuses, limit))
+
+    def iter_findings(
+        self, statuses: Sequence[str] = (), limit: int | None = None, *,
+        with_record: bool = True, page_size: int = PAGE_ROWS,
+    ) -> Iterator[FindingRow]:
+        """Findings by last_seen then id, both descending, read a page of rows at a time.
+
+        A store may hold millions: each status is read on its own along the
+        (status, last_seen, id) index, a page per query continuing after the
+        last row seen (keyset, never OFFSET), and the statuses are merged here.
+        Memory stays at a page per status whatever the store holds. Without
+        `with_record` the JSON record is not read (listings do not show it).
+        """
+        wanted = list(dict.fromkeys(statuses or STATUSES))
+        size = max(1, min(page_size, limit) if limit else page_size)
+        streams = [self._status_pages(status, with_record, size) for status in wanted]
+        merged = heapq.merge(*streams, key=lambda r: (r.last_seen, r.id), reverse=True)
+        for count, row in enumerate(merged):
+            if limit and count >= limit:
+                return
+            yield row
+
+    def _status_pages(self, status: str, with_record: bool, size: int) -> Iterator[FindingRow]:
+        columns = [*LIST_COLUMNS, findings.c.record] if with_record else LIST_COLUMNS
+        base = (
+            select(*columns)
+            .where(findings.c.status == status)
+            .order_by(findings.c.last_seen.desc(), findings.c.id.desc())
+            .limit(size)
+        )
+        after: tuple[str, str] | None = None
+        while True:
+            query = base
+            if after is not None:
+                query = query.where(tuple_(findings.c.last_seen, findings.c.id) < tuple_(*after))
+            try:
+                with self.engine.connect() as conn:
+                    rows = conn.execute(query).all()
+            except SQLAlchemyError as exc:
+                raise self._failed("read", exc) from None
+            for row in rows:
+                yield _finding_row(row, with_record)
+            if len(rows) < size:
+                return
+            after = (rows[-1].last_seen, rows[-1].id)
 
     def finding(self, finding_id: str) -> FindingRow | None:
         with self.engine.connect() as conn:
@@ -515,14 +618,18 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise StoreError(f"cannot write to the audit store {self.label}: {exc}") from None
+            raise self._failed("write to", exc) from None
 
 
 # --- helpers ------------------------------------------------------------------------------
 
 
+SQLITE_BUSY_SECONDS = 60.0
+"""How long a write waits for another program's transaction on a SQLite store to end."""
+
+
 def _sqlite_engine(path: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 60})
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": SQLITE_BUSY_SECONDS})
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -688,9 +795,9 @@ def _decorated(record: dict[str, Any], row: Any, audit_id: str) -> dict[str, Any
     return out
 
 
-def _finding_row(row: Any) -> FindingRow:
+def _finding_row(row: Any, with_record: bool = True) -> FindingRow:
     return FindingRow(
         row.id, row.status, row.severity, row.level, row.clause_id, row.agency, row.url,
         row.first_seen, row.last_seen, row.first_audit, row.last_audit, row.reason,
-        json.loads(row.record),
+        json.loads(row.record) if with_record else {},
     )
