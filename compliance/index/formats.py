@@ -124,7 +124,9 @@ def _paragraphs(container: Any) -> str:
     """Text of <p> (or block) elements, one paragraph each; else the whole text."""
     if container is None:
         return ""
-    blocks = [e for e in container.iter() if etree.QName(e).localname in {"p", "h2", "h3", "li"}]
+    # elements only: comments and processing instructions have no tag name to look at
+    blocks = [e for e in container.iter(etree.Element)
+              if etree.QName(e).localname in {"p", "h2", "h3", "li"}]
     if not blocks:
         return "".join(container.itertext())
     return "\n\n".join(_text(e) for e in blocks if _text(e))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -43,7 +44,7 @@ def iter_warc(
     with handle:
         records = 0
         try:
-            for record in ArchiveIterator(handle):
+            for record in _records(handle):
                 if not str(getattr(record, "format", "warc")).startswith("warc"):
                     raise ValueError("not a WARC file (an ARC file or unknown data)")
                 if record.rec_type in WARC_TYPES:
@@ -59,6 +60,31 @@ def iter_warc(
                 str(path), None, "load", f"damaged WARC file: {exc}",
                 "the records before the damage were read",
             )
+
+
+class DamagedRecord(ValueError):
+    """warcio failed on a damaged record with an error of its own kind (not a crash)."""
+
+
+def _records(handle: Any) -> Iterator[Any]:
+    """warcio's records of an open WARC file, any failure of warcio's as DamagedRecord.
+
+    On malformed headers warcio raises more than ArchiveLoadFailed (an AttributeError
+    for a response record without WARC-Target-URI, for one), so whatever it raises
+    while parsing counts as damage; our own handling of each record stays outside.
+    """
+    records = iter(ArchiveIterator(handle))
+    while True:
+        try:
+            record = next(records)
+        except StopIteration:
+            return
+        except (ArchiveLoadFailed, OSError, EOFError, ValueError):
+            raise
+        except Exception as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise DamagedRecord(f"a record warcio cannot parse ({what})") from None
+        yield record
 
 
 def _from_record(

@@ -1,0 +1,101 @@
+"""Fixed-seed coverage-guided fuzzing (atheris) of every parser of outside input, for CI,
+and the inputs earlier fuzzing found, replayed as regression tests.
+
+Each target runs in its own process (libFuzzer owns it) with a fixed seed and a fixed
+number of executions, from the committed seed corpus; the test fails on a crash, a
+per-input timeout or the memory limit, and shows the reproducer. Longer runs:
+`fuzz/run.py` (see README, "Fuzzing").
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from fuzz import harness
+from fuzz.run import TARGETS, run_target
+
+try:
+    import atheris  # noqa: F401
+except ImportError:  # pragma: no cover - the test extra installs it
+    HAVE_ATHERIS = False
+else:
+    HAVE_ATHERIS = True
+
+needs_atheris = pytest.mark.skipif(not HAVE_ATHERIS, reason="atheris is not installed")
+
+SEED = 20261120
+# executions per target: about 15 s each on a 2-core machine, startup included
+CI_RUNS = {"pages": 2000, "extract": 500, "warc": 3000, "lists": 4000, "archives": 3000,
+           "rulebook": 600, "audit": 250}
+PER_INPUT_TIMEOUT = 20  # seconds; generous, since a loaded CI machine is slow
+RSS_LIMIT_MB = 2048
+
+
+def test_every_target_has_a_ci_budget() -> None:
+    assert set(CI_RUNS) == set(TARGETS)
+    for target in TARGETS:
+        assert (Path(harness.__file__).parent / f"{target}.py").is_file()
+
+
+@needs_atheris
+@pytest.mark.parametrize("target", sorted(CI_RUNS))
+def test_fixed_seed_fuzzing_finds_nothing(target: str, tmp_path: Path) -> None:
+    result = run_target(target, seed=SEED, runs=CI_RUNS[target], timeout=PER_INPUT_TIMEOUT,
+                        rss_limit_mb=RSS_LIMIT_MB, artifacts=tmp_path)
+    assert result.outcome == "ok", (
+        f"{target}: {result.outcome} after {result.executions} executions\n"
+        f"reproducer ({result.reproducer}), base64: {result.reproducer_base64}\n{result.detail}")
+    assert result.executions == CI_RUNS[target]  # the whole budget ran
+    assert result.cov > 0 and result.distinct > CI_RUNS[target] // 2  # coverage guided it
+
+
+@needs_atheris
+@pytest.mark.parametrize("how", ["crash", "timeout", "oom"])
+def test_the_runner_reports_a_failing_target_with_its_reproducer(how: str, tmp_path: Path) -> None:
+    result = run_target("canary", seed=SEED, runs=5000, timeout=2, rss_limit_mb=512,
+                        artifacts=tmp_path, env={"FUZZ_CANARY": how})
+    assert result.outcome == how, result.detail
+    assert result.reproducer and Path(result.reproducer).parent == tmp_path
+    assert base64.b64decode(result.reproducer_base64 or "").startswith(b"!")
+
+
+# Inputs the fuzzer found, each replayed through its target's `one_input` (no atheris
+# needed): (target, input, what went wrong before the fix).
+REGRESSIONS: list[tuple[str, bytes, str]] = [
+    ("warc", b"\x00WARC/1.0\r\nWARC-Type: response\r\nContent-Length: 4\r\n\r\nabcd\r\n\r\n",
+     "a response record without WARC-Target-URI: AttributeError inside warcio escaped"),
+    ("archives", b"\x04<p>Storm hits the coast.</p></`x><p>Ferries stop.</p>",
+     "a dispatch .html with a bogus comment: lxml's QName of a comment, ValueError escaped"),
+    ("archives", b"\x02<nitf><head><docdata><doc-id id-string='x1'/></docdata></head><body>"
+                 b"<body.content><!-- note --><p>Storm hits.</p></body.content></body></nitf>",
+     "an NITF body holding a comment: the same ValueError, for every XML archive"),
+]
+
+
+@pytest.fixture
+def scratch_in(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Targets write their input files under the test's own temporary folder."""
+    monkeypatch.setattr(harness, "_SCRATCH", [tmp_path])
+    return tmp_path
+
+
+@pytest.mark.parametrize(("target", "data", "why"), REGRESSIONS,
+                         ids=[f"{t}-{i}" for i, (t, _, _) in enumerate(REGRESSIONS)])
+def test_fuzzer_finding_stays_fixed(target: str, data: bytes, why: str, scratch_in: Path) -> None:
+    module = importlib.import_module(f"fuzz.{target}")
+    module.one_input(data)  # raises (the test fails) if the invariant is broken again
+
+
+def test_a_warc_record_warcio_cannot_parse_is_an_error_entry(tmp_path: Path) -> None:
+    from compliance.ingest.warc import iter_warc
+    from compliance.model import PageError
+
+    path = tmp_path / "no-uri.warc"
+    path.write_bytes(REGRESSIONS[0][1][1:])
+    [item] = list(iter_warc(path, 1024))
+    assert isinstance(item, PageError) and item.message.startswith("damaged WARC file")
