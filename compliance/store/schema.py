@@ -96,7 +96,7 @@ findings = Table(
     # its prefix also serves every look-up by status (schema 2 replaced ix_findings_status)
     Index("ix_findings_status_seen", "status", "last_seen", "id"),
     # what one audit changed (`resolved_in` at the end of every audit, reports by audit)
-    Index("ix_findings_status_audit", "status_audit", "status"),
+    Index("ix_findings_status_audit", "status_audit", "status", "id"),
 )
 
 events = Table(
