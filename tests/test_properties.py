@@ -14,9 +14,13 @@ from hypothesis import strategies as st
 
 from compliance.detect.credits import detect_credits, tables
 from compliance.extract.html import ExtractionError, extract
+from compliance.index.dispatch import Dispatch, RecordError, read_dispatches
+from compliance.ingest.captures import CapturedPage, PageGone, Skipped
 from compliance.ingest.decode import decode_bytes
+from compliance.ingest.fetch import read_url_list
 from compliance.ingest.pages import InputError, read_manifest
-from compliance.model import Block, Document, Page
+from compliance.ingest.warc import iter_warc
+from compliance.model import Block, Document, Page, PageError
 from compliance.rulebook import Rulebook
 from compliance.rulebook.loader import load_yaml
 
@@ -99,3 +103,49 @@ def test_manifest_reader_gives_entries_or_input_error(lines: list[str]) -> None:
             assert "m.jsonl" in str(exc)
             return
         assert all(e.path is not None or e.url for e in entries)
+
+
+@FIXED
+@given(st.binary(max_size=2048), st.booleans())
+def test_warc_reader_ends_damage_in_an_error_entry(raw: bytes, prefixed: bool) -> None:
+    if prefixed:  # a plausible record start gets the fuzz past the first header line
+        raw = b"WARC/1.0\r\nWARC-Type: response\r\n" + raw
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "crawl.warc"
+        path.write_bytes(raw)
+        for item in iter_warc(path, 4096):
+            assert isinstance(item, CapturedPage | PageGone | Skipped | PageError)
+
+
+ARCHIVE_TEXT = st.lists(st.sampled_from([
+    "<nitf>", "</nitf>", "<head><docdata><doc-id id-string='n1'/></docdata></head>",
+    "<body><body.content>", "</body.content></body>", "<p>Storm hits the coast.</p>",
+    "<!-- c -->", "<?pi x?>", '<newsItem xmlns="http://iptc.org/std/nar/2006-10-01/" guid="g">',
+    "</newsItem>", '{"id": "a1", "body": "Storm", "lang": "en"}', '{"id": 1}', "\n", "<",
+    '"published": "2026-13-01"', "&amp;", "é",
+]), max_size=20).map("".join)
+
+
+@FIXED
+@given(ARCHIVE_TEXT, st.sampled_from([".jsonl", ".xml", ".nitf", ".txt", ".html"]))
+def test_archive_readers_give_dispatches_or_record_errors(text: str, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"archive{suffix}"
+        path.write_text(text, encoding="utf-8")
+        for record in read_dispatches([path], "afp"):
+            assert isinstance(record, Dispatch | RecordError)
+            if isinstance(record, Dispatch):
+                assert record.id and record.body and record.agency == "afp"
+
+
+@FIXED
+@given(st.lists(st.text(max_size=40), max_size=10))
+def test_url_list_keeps_stripped_non_comment_lines(lines: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "urls.txt"
+        path.write_text("\n".join(lines), encoding="utf-8", errors="surrogatepass")
+        try:
+            urls = read_url_list(path)
+        except UnicodeDecodeError:
+            return
+        assert all(u and u == u.strip() and not u.startswith("#") for u in urls)
