@@ -54,7 +54,7 @@ class FetchSettings:
     user_agent: str = f"compliance/{__version__} (licensing audit; +https://example.invalid/bot)"
     robots_agent: str = "compliance"  # the token robots.txt rules are matched against
     timeout: float = 20.0  # connect and read, seconds
-    total_timeout: float = 60.0  # a whole response, however slowly it drips
+    total_timeout: float = 60.0  # one URL from its first request: retries, redirects, drips
     retries: int = 3
     backoff: float = 1.0  # first retry delay, doubled each time
     max_retry_after: float = 120.0
@@ -96,8 +96,52 @@ def is_public(address: str) -> bool:
     return ip.is_global and not ip.is_multicast
 
 
+_DEADLINE = threading.local()  # the monotonic time the current thread's URL must be done by
+
+
+def _capped(timeout: float | None) -> float | None:
+    """A socket timeout no longer than what is left of the current URL's time budget.
+
+    A server that sends one byte every few seconds never trips a per-read
+    timeout; capping each read at the budget's remainder stops it mid-headers
+    or mid-body all the same.
+    """
+    deadline: float | None = getattr(_DEADLINE, "at", None)
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the URL's total time budget is spent")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write respects the current URL's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream):
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _capped(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _capped(timeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
+                                                    _capped(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
 class GuardedBackend(httpcore.SyncBackend):
-    """Connects only to addresses vetted at connect time (the last word on DNS)."""
+    """Connects only to addresses vetted at connect time (the last word on DNS), through
+    streams that keep to the URL's deadline."""
 
     def __init__(self, allow_private: bool):
         self.allow_private = allow_private
@@ -108,8 +152,8 @@ class GuardedBackend(httpcore.SyncBackend):
         last: Exception | None = None
         for address in public_only(host, port, self.allow_private):
             try:
-                return super().connect_tcp(address, port, timeout, local_address,
-                                           socket_options)
+                return DeadlineStream(super().connect_tcp(address, port, _capped(timeout),
+                                                          local_address, socket_options))
             except httpcore.ConnectError as exc:
                 last = exc
         raise last or httpcore.ConnectError(f"no address for {host}")
@@ -190,13 +234,14 @@ class Fetcher:
         """One URL, following redirects: a page, gone, skipped, or the reason it failed."""
         redirects: list[str] = []
         current = url
+        budget = Budget(self.settings.total_timeout)  # shared by every hop and retry
         for _hop in range(self.settings.max_redirects + 1):
             try:
                 self._check(current)
                 if not self.allowed_by_robots(current):
                     return PageError(url, url, "robots", f"robots.txt disallows {current}",
                                      "the site asks crawlers not to fetch this page")
-                response, body, when = self.get(current)
+                response, body, when = self.get(current, budget=budget)
             except Refused as exc:
                 return PageError(url, url, "fetch", str(exc))
             except FetchFailed as exc:
@@ -244,33 +289,44 @@ class Fetcher:
                 raise Refused(text) from None
             raise FetchFailed(text, "check the host name") from None
 
-    def get(self, url: str, robots: bool = False) -> tuple[httpx.Response, bytes, str]:
-        """GET with per-host politeness, retries with backoff, and the size and time caps."""
+    def get(self, url: str, robots: bool = False,
+            budget: Budget | None = None) -> tuple[httpx.Response, bytes, str]:
+        """GET with per-host politeness, retries with backoff, and the size and time caps.
+
+        `budget` is the URL's time allowance (`total_timeout`), started by its first
+        request: waiting for a turn at a busy host is not counted, but every attempt,
+        redirect and retry pause is, so no server can hold one URL longer than that.
+        """
+        budget = budget or Budget(self.settings.total_timeout)
         host = urlsplit(url).netloc.lower()
         attempts = self.settings.retries + 1
         for attempt in range(attempts):
             delay = self.settings.per_host_delay if robots else self._delay(url)
             try:
                 with self.gate.slot(host, delay):
-                    response, body = self._download(url)
+                    response, body = self._download(url, budget)
             except FetchFailed as exc:
-                if not exc.transient or attempt == attempts - 1:
+                pause = self.settings.backoff * 2**attempt
+                if not exc.transient or attempt == attempts - 1 or pause >= budget.left():
                     raise
-                time.sleep(self.settings.backoff * 2**attempt)
+                time.sleep(pause)
                 continue
             when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
             if response.status_code in RETRY_STATUSES and attempt < attempts - 1:
                 pause = _retry_after(response) or self.settings.backoff * 2**attempt
                 pause = min(pause, self.settings.max_retry_after)
+                if pause >= budget.left():
+                    return response, body, when  # no time left to ask again: this is the answer
                 log.info("%s answered %s; retrying in %.1fs", url, response.status_code, pause)
                 time.sleep(pause)
                 continue
             return response, body, when
         raise AssertionError("unreachable")
 
-    def _download(self, url: str) -> tuple[httpx.Response, bytes]:
+    def _download(self, url: str, budget: Budget) -> tuple[httpx.Response, bytes]:
         cap = self.settings.max_bytes
-        deadline = time.monotonic() + self.settings.total_timeout
+        deadline = budget.start()
+        _DEADLINE.at = deadline  # read by DeadlineStream, deep inside httpcore
         try:
             with self.client.stream("GET", url) as response:
                 declared = response.headers.get("content-length", "")
@@ -284,12 +340,12 @@ class Fetcher:
                         raise FetchFailed(f"response is over the {cap}-byte cap",
                                           "raise [fetch] max_bytes if the page is genuine")
                     if time.monotonic() > deadline:
-                        raise FetchFailed(
-                            f"response took longer than {self.settings.total_timeout:g}s",
-                            transient=True)
+                        raise FetchFailed(*self._overdue(url))
                     chunks.append(chunk)
                 return response, b"".join(chunks)
         except httpx.TimeoutException as exc:
+            if time.monotonic() >= deadline:
+                raise FetchFailed(*self._overdue(url)) from None
             raise FetchFailed(f"timed out ({type(exc).__name__})", transient=True) from None
         except httpx.TransportError as exc:
             text = str(exc)
@@ -298,6 +354,13 @@ class Fetcher:
             raise FetchFailed(f"{type(exc).__name__}: {text}", transient=True) from None
         except httpx.HTTPError as exc:
             raise FetchFailed(f"{type(exc).__name__}: {exc}") from None
+        finally:
+            _DEADLINE.at = None
+
+    def _overdue(self, url: str) -> tuple[str, str]:
+        return (f"no complete answer from {url} within {self.settings.total_timeout:g}s "
+                "(the server hangs or sends too slowly)",
+                "raise [fetch] total_timeout if the site is merely slow")
 
     # --- robots.txt --------------------------------------------------------------------
 
@@ -342,6 +405,25 @@ class Fetcher:
         parser = urllib.robotparser.RobotFileParser()
         parser.parse(body.decode("utf-8", "replace").splitlines())
         return parser
+
+
+class Budget:
+    """The time one URL may take, counted from its first request."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.deadline: float | None = None
+
+    def start(self) -> float:
+        """The deadline, set by the first call."""
+        if self.deadline is None:
+            self.deadline = time.monotonic() + self.seconds
+        return self.deadline
+
+    def left(self) -> float:
+        if self.deadline is None:
+            return self.seconds
+        return self.deadline - time.monotonic()
 
 
 class FetchFailed(Exception):

@@ -10,6 +10,7 @@ import datetime as dt
 import gzip
 import hashlib
 import json
+import os
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from ..model import Page, PageError
 from .captures import PageGone, Skipped
+from .files import NotAFile, open_regular
 from .warc import WARC_SUFFIXES, is_warc_file, iter_warc
 
 PAGE_SUFFIXES = (".html", ".htm", ".xhtml", ".txt", ".text")
@@ -86,19 +88,33 @@ def _iso(value: object) -> str | None:
 
 
 def expand_paths(paths: Iterable[Path]) -> Iterator[Path]:
-    """Files as named, and page files found recursively in folders (sorted, stable)."""
+    """Files as named, and page files found recursively in folders (sorted, stable).
+
+    Anything in a folder with a page's name that is not a folder is yielded,
+    so a broken link or a FIFO named `page.html` becomes an error entry
+    rather than silently shrinking the audit.
+    """
     for path in paths:
         if path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file() and is_page_file(p))
+            yield from sorted(p for p in path.rglob("*") if not p.is_dir() and is_page_file(p))
         else:
             yield path
 
 
 def read_page_bytes(path: Path, limit: int = MAX_PAGE_BYTES) -> bytes:
-    """Read a page file, gunzipping `.gz` with a size cap (so a gzip bomb is an error)."""
-    if path.stat().st_size > limit:
+    """Read a page file, gunzipping `.gz` with a size cap (so a gzip bomb is an error).
+
+    The file is opened without blocking and checked to be a regular file
+    before any read, so a FIFO given as a page cannot stall the audit.
+    """
+    handle, size = open_regular(path)
+    with handle:
+        if size > limit:
+            raise ValueError(
+                f"file is larger than {limit // (1024 * 1024)} MiB; raise --max-bytes")
+        raw = handle.read(limit + 1)
+    if len(raw) > limit:
         raise ValueError(f"file is larger than {limit // (1024 * 1024)} MiB; raise --max-bytes")
-    raw = path.read_bytes()
     if path.name.lower().endswith(".gz") or raw[:2] == b"\x1f\x8b":
         return _gunzip(raw, limit)
     return raw
@@ -129,12 +145,19 @@ def load_page(
     try:
         raw = read_page_bytes(path, limit)
     except FileNotFoundError:
+        if path.is_symlink():
+            return PageError(str(path), url, "load",
+                             f"broken symbolic link (to {os.readlink(path)}, which does not exist)",
+                             "fix or remove the link")
         return PageError(str(path), url, "load", "no such file", "check the path or manifest")
     except PermissionError:
         return PageError(str(path), url, "load", "permission denied", "make the file readable")
-    except IsADirectoryError:
-        return PageError(str(path), url, "load", "is a folder")
-    except (OSError, ValueError, EOFError, gzip.BadGzipFile) as exc:
+    except NotAFile as exc:
+        return PageError(str(path), url, "load", str(exc), "give the page file itself")
+    except OSError as exc:  # EIO from a failing disk, ENXIO from a socket, …
+        return PageError(str(path), url, "load", f"cannot read: {exc.strerror or exc}",
+                         "check the disk or the file system the page is on")
+    except (ValueError, EOFError, gzip.BadGzipFile) as exc:
         return PageError(str(path), url, "load", str(exc))
     return Page(
         source=str(path),

@@ -20,6 +20,7 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from ..model import PageError
 from .captures import CapturedPage, PageGone, Skipped
+from .files import open_regular
 
 WARC_SUFFIXES = (".warc", ".warc.gz")
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -37,7 +38,7 @@ def iter_warc(
 ) -> Iterator[CapturedPage | PageGone | Skipped | PageError]:
     """Every page record of one WARC file; a damaged file ends in one error entry."""
     try:
-        handle = path.open("rb")
+        handle, _size = open_regular(path)
     except OSError as exc:
         yield PageError(str(path), None, "load", f"cannot read WARC file: {exc.strerror or exc}")
         return
