@@ -8,6 +8,7 @@ Exit statuses (the most severe wins): 2 fatal (usage, rulebook, input, store),
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import importlib.util
 import json
 import sys
@@ -282,9 +283,12 @@ def audit(
     except OSError as exc:
         if not _inside(exc.filename, out_dir):
             raise  # not about the reports: a bug, shown with its traceback
+        where = exc.filename or out_dir
+        full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
         click.echo(
-            f"error: cannot write reports to {out_dir}: {exc.strerror or exc}; "
-            "the previous reports are unchanged",
+            f"error: cannot write {where}: {exc.strerror or exc}; the previous reports in "
+            f"{out_dir} are unchanged ({'free some space' if full else 'fix that'}, "
+            "then run the audit again)",
             err=True,
         )
         sys.exit(EXIT_FATAL)

@@ -7,7 +7,9 @@ the previous report intact, never half a report.
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
@@ -44,31 +46,84 @@ CSV_CELL_LIMIT = 32_000  # spreadsheet programs cut cells near 32,767 characters
 
 
 class AtomicFile:
-    """A text file that appears under its name only on `commit()`."""
+    """A text file that appears under its name only on `commit()`.
+
+    Write failures (a full disk) are raised as OSError naming the file
+    being written, and `abort()` removes the temporary file even then.
+    """
 
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
+        sweep_stale(path)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fcntl.flock(fd, fcntl.LOCK_EX)  # "being written": held until closed, or the writer dies
         self.tmp = Path(tmp)
         self.handle: IO[str] = os.fdopen(fd, "w", encoding="utf-8", newline="")
 
+    def write(self, text: str) -> None:
+        try:
+            self.handle.write(text)
+        except OSError as exc:
+            raise self._failed(exc) from None
+
     def commit(self) -> None:
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-        self.handle.close()
-        os.replace(self.tmp, self.path)
+        self.finish()
+        self.publish()
+
+    def finish(self) -> None:
+        """Everything on disk under the temporary name (where a full disk shows)."""
+        try:
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+            self.handle.close()
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def publish(self) -> None:
+        """The finished file under its own name, in one rename."""
+        try:
+            os.replace(self.tmp, self.path)
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def abort(self) -> None:
         if not self.handle.closed:
-            self.handle.close()
+            # closing flushes what is buffered, which fails again on a full disk; the
+            # descriptor is closed all the same
+            with contextlib.suppress(OSError):
+                self.handle.close()
         self.tmp.unlink(missing_ok=True)
+
+    def _failed(self, exc: OSError) -> OSError:
+        return OSError(exc.errno, exc.strerror or str(exc), str(self.path))
+
+
+def sweep_stale(path: Path) -> None:
+    """Remove temporary files of `path` left by a writer that was killed (SIGKILL, power cut).
+
+    A live writer holds an `flock` on its temporary file and the kernel drops
+    it when the writer dies, so a file whose lock can be taken is an orphan.
+    """
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            fd = os.open(stale, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # still being written by a running audit
+        else:
+            stale.unlink(missing_ok=True)
+        finally:
+            os.close(fd)
 
 
 def write_atomic(path: Path, text: str) -> None:
     target = AtomicFile(path)
     try:
-        target.handle.write(text)
+        target.write(text)
         target.commit()
     except BaseException:
         target.abort()
@@ -129,35 +184,45 @@ class ReportWriter:
         for record in records:
             self.findings.append(record)
             if self._jsonl:
-                self._jsonl.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+                self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def add_error(self, record: dict[str, Any]) -> None:
         self.stats.errors += 1
         self.errors.append(record)
-        self._errors.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def close(self) -> list[Path]:
-        written = []
+        """Finish every file, then rename them all: a failure on the way (a full disk)
+        leaves the whole previous report in place, never a mix of old and new files."""
+        targets = [t for t in (self._jsonl, self._errors) if t]
         try:
-            if self._jsonl:
-                self._jsonl.commit()
-                written.append(self._jsonl.path)
-            self._errors.commit()
-            written.append(self._errors.path)
+            for target in targets:
+                target.finish()
             if "csv" in self.formats:
-                write_atomic(self.out_dir / "findings.csv", findings_csv(self.findings))
-                written.append(self.out_dir / "findings.csv")
+                targets.append(self._finished("findings.csv", findings_csv(self.findings)))
             if "html" in self.formats:
                 html = render_html(
                     self.header, self.findings, self.errors, stats=self.stats,
                     warnings=self.warnings,
                 )
-                write_atomic(self.out_dir / "report.html", html)
-                written.append(self.out_dir / "report.html")
+                targets.append(self._finished("report.html", html))
+            for target in targets:
+                target.publish()
         except BaseException:
-            self.abort()
+            for target in targets:
+                target.abort()
             raise
-        return written
+        return [t.path for t in targets]
+
+    def _finished(self, name: str, text: str) -> AtomicFile:
+        target = AtomicFile(self.out_dir / name)
+        try:
+            target.write(text)
+            target.finish()
+        except BaseException:
+            target.abort()
+            raise
+        return target
 
     def abort(self) -> None:
         for target in (self._jsonl, self._errors):
