@@ -104,16 +104,31 @@ def run_audit(
     if store is None:
         return _run(pages, rulebook, out_dir, started, new_audit_id(started), None, formats,
                     fail_on, max_error_ratio, on_result, engine, progress)
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .store.lock import StoreError
     from .store.session import AuditSession, engine_digest
 
-    with store.locked(wait):
-        store.migrate()
-        run = store.begin(new_audit_id(started), started.isoformat(timespec="seconds"),
-                          rulebook.digest, index_digest, __version__, engine_digest())
-        folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
-        session = AuditSession(store, run, rulebook, folder, started)
-        return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,
-                    max_error_ratio, on_result, engine, progress, resolve_missing)
+    try:
+        with store.locked(wait):
+            store.migrate()
+            run = store.begin(new_audit_id(started), started.isoformat(timespec="seconds"),
+                              rulebook.digest, index_digest, __version__, engine_digest())
+            folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
+            session = AuditSession(store, run, rulebook, folder, started)
+            return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,
+                        max_error_ratio, on_result, engine, progress, resolve_missing)
+    except SQLAlchemyError as exc:  # a read that failed (the server went away mid-audit)
+        raise StoreError(
+            f"lost the audit store {store.label} during the audit: {_driver_reason(exc)}; "
+            "what was recorded is kept and the next run resumes this audit"
+        ) from None
+
+
+def _driver_reason(exc: BaseException) -> str:
+    """The database driver's own words, on one line, without the SQL statement or its data."""
+    text = str(getattr(exc, "orig", None) or exc)
+    return " ".join(text.split("[SQL:")[0].split())[:300]
 
 
 def _run(
