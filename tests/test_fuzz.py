@@ -74,6 +74,10 @@ REGRESSIONS: list[tuple[str, bytes, str]] = [
     ("archives", b"\x02<nitf><head><docdata><doc-id id-string='x1'/></docdata></head><body>"
                  b"<body.content><!-- note --><p>Storm hits.</p></body.content></body></nitf>",
      "an NITF body holding a comment: the same ValueError, for every XML archive"),
+    ("rulebook", b"agencies:\n  - id: x\n    name: X\n    markers: [{id: x-m, kind: notice, "
+                 b"regex: '(?i)all rights reserved'}]\n    clauses: [{id: x-c, prohibits: [reproduce]}]\n",
+     "a marker with a global flag (?i) validated, then re.error joining the markers: every "
+     "page of the audit failed (found writing this target's invariant, not by random search)"),
 ]
 
 
@@ -99,3 +103,26 @@ def test_a_warc_record_warcio_cannot_parse_is_an_error_entry(tmp_path: Path) -> 
     path.write_bytes(REGRESSIONS[0][1][1:])
     [item] = list(iter_warc(path, 1024))
     assert isinstance(item, PageError) and item.message.startswith("damaged WARC file")
+
+
+@pytest.mark.parametrize("regex", ["(?i)all rights reserved by xnews",
+                                   "by (XNews), \\1",  # joined, \1 meant the other's group
+                                   "(?P<who>XNews), XNews"])
+def test_markers_that_cannot_be_joined_still_match(regex: str, tmp_path: Path) -> None:
+    from compliance.detect.credits import build_tables, detect_credits
+    from compliance.extract.html import extract
+    from compliance.model import Page
+    from compliance.rulebook import load_rulebook
+
+    # a second marker before it, so a numbered group would shift if the two were joined
+    (tmp_path / "rules.yaml").write_text(
+        "agencies:\n  - id: xnews\n    name: XNews\n    markers:\n"
+        "      - {id: xnews-a, kind: notice, regex: '(q)\\\\1zz'}\n"
+        f"      - {{id: xnews-b, kind: notice, regex: '{regex}'}}\n"
+        "    clauses: [{id: xnews-c, prohibits: [reproduce]}]\n", encoding="utf-8")
+    rulebook = load_rulebook(tmp_path)
+    page = Page(source="p", content_type="text/html", raw=(
+        b"<html><body><p>The council met on Tuesday to discuss the harbour budget.</p>"
+        b"<p>All rights reserved by XNews, XNews.</p></body></html>"))
+    found = detect_credits(extract(page), build_tables(rulebook))
+    assert [e.marker for e in found if e.agency == "xnews"] == ["xnews-b"]

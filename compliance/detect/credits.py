@@ -140,6 +140,7 @@ class CreditTables:
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
     generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
     any_marker: re.Pattern[str] | None = None  # one pass to skip blocks no marker can match
+    # (None: no shortcut, every marker is tried; see _any_marker)
 
 
 _TABLES: dict[str, CreditTables] = {}
@@ -176,10 +177,25 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         else r"(?!x)x"
     )
     generic = {a.id for a in rulebook.agencies.values() if a.generic}
+    return CreditTables(forms, aliases, form_pattern, markers, domains, generic,
+                        _any_marker(markers))
+
+
+def _any_marker(markers: list[CompiledMarker]) -> re.Pattern[str] | None:
+    """The markers joined into one pattern, or None when they cannot be joined faithfully.
+
+    A marker that is valid alone may not be inside an alternation: a global flag such as
+    `(?i)` is an error there, and group names or numbers (backreferences) would clash or
+    shift. Then there is no one-pass shortcut and each marker is tried on its own.
+    """
+    if not markers or any(m.pattern.groups for m in markers):
+        return None
     scoped = [f"(?{'i' if m.pattern.flags & re.IGNORECASE else ''}:{m.pattern.pattern})"
               for m in markers]
-    any_marker = re.compile("|".join(scoped)) if scoped else None
-    return CreditTables(forms, aliases, form_pattern, markers, domains, generic, any_marker)
+    try:
+        return re.compile("|".join(scoped))
+    except re.error:
+        return None
 
 
 def _compile_marker(marker: Marker) -> re.Pattern[str]:
@@ -449,7 +465,7 @@ def metadata_evidence(name: str, value: str, t: CreditTables) -> Iterator[Eviden
 
 def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Evidence]:
     """Rulebook markers, each held to the place its kind allows."""
-    if t.any_marker is None or not t.any_marker.search(block.text):
+    if t.any_marker is not None and not t.any_marker.search(block.text):
         return
     for compiled in t.markers:
         kind = compiled.marker.kind
