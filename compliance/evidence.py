@@ -15,6 +15,7 @@ and `verify_store` re-hash everything and name what no longer matches.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
@@ -160,6 +161,7 @@ class EvidenceFolder:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self._swept = False
 
     def path_for(self, warc_sha256: str) -> Path:
         """The file of a capture; anything but a sha256 hex digest is refused."""
@@ -179,8 +181,14 @@ class EvidenceFolder:
         if target.exists() and _sha256_file(target) == digest:
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
+        if not self._swept:  # once per audit: what a run killed while writing here left
+            from .report.writers import sweep_stale
+
+            sweep_stale(self.root, "*/.tmp-*")
+            self._swept = True
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
         try:
+            fcntl.flock(fd, fcntl.LOCK_EX)  # "being written", until closed or the writer dies
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
                 handle.flush()

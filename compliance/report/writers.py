@@ -55,7 +55,7 @@ class AtomicFile:
     def __init__(self, path: Path):
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        sweep_stale(path)
+        sweep_stale(path.parent, f".{path.name}.*.tmp")
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         fcntl.flock(fd, fcntl.LOCK_EX)  # "being written": held until closed, or the writer dies
         self.tmp = Path(tmp)
@@ -99,13 +99,14 @@ class AtomicFile:
         return OSError(exc.errno, exc.strerror or str(exc), str(self.path))
 
 
-def sweep_stale(path: Path) -> None:
-    """Remove temporary files of `path` left by a writer that was killed (SIGKILL, power cut).
+def sweep_stale(folder: Path, pattern: str) -> None:
+    """Remove temporary files matching `pattern` left by writers that were killed.
 
     A live writer holds an `flock` on its temporary file and the kernel drops
-    it when the writer dies, so a file whose lock can be taken is an orphan.
+    it when the writer dies (SIGKILL, power cut), so a file whose lock can be
+    taken is an orphan.
     """
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+    for stale in folder.glob(pattern):
         try:
             fd = os.open(stale, os.O_RDONLY | os.O_NONBLOCK)
         except OSError:
@@ -113,7 +114,7 @@ def sweep_stale(path: Path) -> None:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            continue  # still being written by a running audit
+            continue  # still being written
         else:
             stale.unlink(missing_ok=True)
         finally:
