@@ -116,13 +116,20 @@ def run_audit(
                               rulebook.digest, index_digest, __version__, engine_digest())
             folder = EvidenceFolder(evidence_dir) if evidence_dir is not None else None
             session = AuditSession(store, run, rulebook, folder, started)
-            return _run(pages, rulebook, out_dir, started, run.id, session, formats, fail_on,
-                        max_error_ratio, on_result, engine, progress, resolve_missing)
+            try:
+                return _run(pages, rulebook, out_dir, started, run.id, session, formats,
+                            fail_on, max_error_ratio, on_result, engine, progress,
+                            resolve_missing)
+            except StoreError as exc:
+                raise StoreError(f"{exc}; {RESUMES}") from None
     except SQLAlchemyError as exc:  # a read that failed (the server went away mid-audit)
         raise StoreError(
             f"lost the audit store {store.label} during the audit: {_driver_reason(exc)}; "
-            "what was recorded is kept and the next run resumes this audit"
+            + RESUMES
         ) from None
+
+
+RESUMES = "every page recorded so far is kept, and the next run resumes this audit"
 
 
 def _driver_reason(exc: BaseException) -> str:

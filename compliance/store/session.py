@@ -105,9 +105,8 @@ class AuditSession:
                 digest = self.evidence.keep(capture)
             except OSError as exc:  # no evidence, no finding worth keeping: stop cleanly
                 raise StoreError(
-                    f"cannot write evidence to {self.evidence.root}: {exc.strerror or exc}; "
-                    "nothing of this page was recorded: make room there and run the audit "
-                    "again (it resumes where it stopped)"
+                    f"cannot write evidence to {self.evidence.root}: {exc.strerror or exc} "
+                    "(make room there, or fix the folder, and run the audit again)"
                 ) from None
             refs = tuple(
                 EvidenceRef(r["id"], digest, capture.sha256, capture.url, capture.captured_at)

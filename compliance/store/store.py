@@ -189,9 +189,11 @@ class Store:
         self.dialect = engine.dialect.name
 
     def _failed(self, doing: str, exc: BaseException) -> StoreError:
-        """The error to raise, the driver's message included with any password masked."""
+        """The error to raise, the driver's message included with any password masked
+        (its own words on one line, not the SQL statement and the data it carried)."""
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
         return StoreError(f"cannot {doing} the audit store {self.label}: "
-                          f"{redact(str(exc), self._secrets)}")
+                          f"{redact(reason, self._secrets)}")
 
     # --- opening ------------------------------------------------------------------------
 
