@@ -78,6 +78,14 @@ REGRESSIONS: list[tuple[str, bytes, str]] = [
                  b"regex: '(?i)all rights reserved'}]\n    clauses: [{id: x-c, prohibits: [reproduce]}]\n",
      "a marker with a global flag (?i) validated, then re.error joining the markers: every "
      "page of the audit failed (found writing this target's invariant, not by random search)"),
+    ("archives", b'"embargo<pubStat"stat:canceled"/>_until": ',
+     "a dispatch .html whose broken markup gives a tag name QName refuses: ValueError escaped"),
+    ("lists", b'\x00{"path": "p\\u0000ages/01.html", "url": "https://example.test/a"}',
+     "a manifest path holding NUL: ValueError from Path.resolve escaped iter_pages"),
+    ("lists", b'\x00{"path": 1}',
+     "a manifest path that is a number: TypeError joining it to the folder"),
+    ("lists", b'\x00{"path": "a.html", "url": ["https://example.test/a"]}',
+     "a manifest URL that is a list reached the page as its URL"),
 ]
 
 
@@ -126,3 +134,14 @@ def test_markers_that_cannot_be_joined_still_match(regex: str, tmp_path: Path) -
         b"<p>All rights reserved by XNews, XNews.</p></body></html>"))
     found = detect_credits(extract(page), build_tables(rulebook))
     assert [e.marker for e in found if e.agency == "xnews"] == ["xnews-b"]
+
+
+@pytest.mark.parametrize("line", ['{"path": "p\\u0000.html"}', '{"path": 1}',
+                                  '{"path": "a.html", "url": {"href": "x"}}'])
+def test_a_manifest_line_of_the_wrong_shape_is_an_input_error(line: str, tmp_path: Path) -> None:
+    from compliance.ingest.pages import InputError, read_manifest
+
+    manifest = tmp_path / "manifest.jsonl"
+    manifest.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"manifest\.jsonl:1: '(path|url)'"):
+        read_manifest(manifest)

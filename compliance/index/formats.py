@@ -124,9 +124,10 @@ def _paragraphs(container: Any) -> str:
     """Text of <p> (or block) elements, one paragraph each; else the whole text."""
     if container is None:
         return ""
-    # elements only: comments and processing instructions have no tag name to look at
+    # elements only (comments and processing instructions have no tag), and their tag read
+    # as written: QName refuses the tag names lxml's HTML parser makes of broken markup
     blocks = [e for e in container.iter(etree.Element)
-              if etree.QName(e).localname in {"p", "h2", "h3", "li"}]
+              if e.tag.rpartition("}")[2] in {"p", "h2", "h3", "li"}]
     if not blocks:
         return "".join(container.itertext())
     return "\n\n".join(_text(e) for e in blocks if _text(e))

@@ -65,6 +65,11 @@ def read_manifest(manifest: Path) -> list[ManifestEntry]:
         if not isinstance(record, dict) or not (record.get("path") or record.get("url")):
             raise InputError(f"{manifest}:{number}: a manifest line needs 'path' or 'url'")
         path = record.get("path")
+        for key in ("path", "url"):
+            if not isinstance(record.get(key), str | None):
+                raise InputError(f"{manifest}:{number}: '{key}' must be a string")
+        if path and "\0" in path:
+            raise InputError(f"{manifest}:{number}: 'path' holds a NUL character")
         entries.append(
             ManifestEntry(
                 path=(base / path) if path else None,
