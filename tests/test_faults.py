@@ -480,10 +480,12 @@ def unreadable(folder: Path) -> dict[str, str]:
     (folder / "a-folder.html").mkdir()
     (folder / "broken-link.html").symlink_to(folder / "gone-for-good.html")
     os.mkfifo(folder / "fifo.html")  # open() would wait for a writer for ever
+    os.mkfifo(folder / "fifo.warc")  # WARC files are opened by another reader
     (folder / "eio.html").symlink_to("/proc/self/mem")  # reading offset 0 fails with EIO
     return {"a-folder.html": "not a regular file but a folder",
             "broken-link.html": "broken symbolic link",
             "fifo.html": "FIFO",
+            "fifo.warc": "FIFO",
             "eio.html": "Input/output error"}
 
 
