@@ -95,7 +95,7 @@ findings = Table(
     # `history` lists newest first, per status, a page at a time (keyset on last_seen, id);
     # its prefix also serves every look-up by status (schema 2 replaced ix_findings_status)
     Index("ix_findings_status_seen", "status", "last_seen", "id"),
-    # what one audit changed (`resolved_in` at the end of every audit, reports by audit)
+    # what one audit resolved (`resolved_in`: the end of every audit, `report render AUDIT_ID`)
     Index("ix_findings_status_audit", "status_audit", "status", "id"),
 )
 
