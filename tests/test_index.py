@@ -468,3 +468,52 @@ def test_pivot_through_a_third_language(dictionaries: Path, monkeypatch: pytest.
     assert russian is not None
     assert "harbor" in russian.english("порта")
     assert "storm" in russian.english("бури")
+
+
+# ---------------------------------------------------------------- quotations and short dispatches
+
+SPEECH = (
+    "The mayor of Dunmore spoke for an hour at the harbour on Friday. "
+    '"We will rebuild every pier the storm took from us, we will pay every fisherman who lost '
+    "a boat, and we will not rest until the last family of this town is back under its own "
+    'roof before the winter comes," she told the crowd. '
+    "Work on the first two piers begins next month, the council said."
+)
+
+
+def test_quoted_spans_follow_the_marks_of_each_convention() -> None:
+    from compliance.index.text import quoted_spans
+
+    text = ('He said "we will win" and "we will\n"go on" — «ça ira» „ja“ “yes” '
+            "他说：“民主”。a 5\" screen")
+    assert [text[a:b] for a, b in quoted_spans(text)] == [
+        '"we will win"', '"we will', '"go on"', "«ça ira»", "„ja“", "“yes”", "“民主”"]
+
+
+def test_a_shared_quotation_alone_is_not_a_copy(tmp_path: Path) -> None:
+    """Two outlets quoting one speech share its words, not each other's copy."""
+    with DispatchIndex.open(tmp_path / "d.db", read_only=False) as writable:
+        writable.add([Dispatch("xyz-1", "afp", "en", "Mayor vows to rebuild", SPEECH)])
+    with DispatchIndex.open(tmp_path / "d.db") as index:
+        quote = SPEECH[SPEECH.index('"'):SPEECH.index(" she told")]
+        own = extract_text(
+            "Dunmore counts the cost\n\nFishermen gathered on the quay at first light to look at "
+            "what was left of their boats. Later the mayor addressed them. " + quote
+            + " she said, to applause. Few in the crowd expected help to come so soon.")
+        assert index.match(own) == []
+        copied = extract_text("Dunmore counts the cost\n\n" + SPEECH)
+        assert [m.kind for m in index.match(copied)] == ["copy"]
+
+
+def test_an_excerpt_of_a_short_dispatch_is_a_partial_copy(tmp_path: Path) -> None:
+    body = ("Firefighters in Corran put out a blaze at the old mill on Tuesday night after "
+            "four hours. Nobody was hurt, the fire service said. The mill, empty since 1998, "
+            "was due to become flats next year. Police have opened an inquiry into the cause "
+            "and asked witnesses to come forward.")
+    with DispatchIndex.open(tmp_path / "d.db", read_only=False) as writable:
+        writable.add([Dispatch("xyz-2", "afp", "en", "Mill fire", body)])
+    with DispatchIndex.open(tmp_path / "d.db") as index:
+        excerpt = body[body.index("The mill"):]
+        (match,) = index.match(extract_text("Corran\n\n" + excerpt))
+        assert (match.dispatch_id, match.kind) == ("xyz-2", "partial")
+        assert 0.3 < match.coverage < 0.7

@@ -9,16 +9,21 @@ threshold (`THRESHOLD`) decides what is returned.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .align import Chain
 from .fingerprint import K, Shingles
-from .text import sentences
+from .text import Token, quoted_spans, sentences
 
 THRESHOLD = 0.5
-# Copies: a shared passage this many words long is as likely as not to be reuse.
+# Copies: a shared passage this many words long is as likely as not to be reuse. The
+# more of either text the shared words make up, the fewer are needed (down to half as
+# many when one text is all shared): an excerpt of a short dispatch is still a copy.
 COPY_HALF_WORDS = 30
+# Words inside a direct quotation count for this much: reports of one speech by
+# different outlets share its quotes without sharing anyone's copy.
+QUOTED_WEIGHT = 0.25
 # Translations: the chain must stand out from the runners-up by Z deviations, carry
 # WEIGHT of anchors and cover a share DICE of both texts' anchor weight. Measured on
 # bench/reuse.py (false alarms ≤ 1% on hard negatives). Chinese and Japanese text
@@ -100,12 +105,29 @@ def compare_copy(page_text: str, page: Shingles, body: str, dispatch: Shingles) 
     total_disp = sum(dw) or 1.0
     coverage = sum(dw[j] for j in disp_cov) / total_disp
     page_coverage = matched / total_page
-    score = max(1 - 0.5 ** (matched / COPY_HALF_WORDS), min(coverage, page_coverage) * 1.2)
+    quoted = _in_spans(page.tokens, page_cov, quoted_spans(page_text))
+    evidence = matched - (1 - QUOTED_WEIGHT) * sum(pw[i] for i in quoted)
+    own = evidence / max(matched, 1e-9)  # the share of the shared words not in quotes
+    half = COPY_HALF_WORDS * (1 - 0.5 * own * max(coverage, page_coverage))
+    score = max(1 - 0.5 ** (evidence / half), own * min(coverage, page_coverage) * 1.2)
     score = min(score, 1.0)
     passages = _copy_passages(runs, page_text, page, body, dispatch)
     kind = _copy_kind(runs, coverage, matched)
     return Verdict(kind, round(score, 4), round(coverage, 4), round(page_coverage, 4),
                    round(matched), passages)
+
+
+def _in_spans(toks: tuple[Token, ...], which: set[int], spans: list[tuple[int, int]]) -> set[int]:
+    """The tokens among `which` that sit inside one of the (sorted, disjoint) spans."""
+    if not spans:
+        return set()
+    starts = [a for a, _ in spans]
+    inside = set()
+    for i in which:
+        at = bisect_right(starts, toks[i].start) - 1
+        if at >= 0 and toks[i].end <= spans[at][1]:
+            inside.add(i)
+    return inside
 
 
 def _covered(runs: list[list[int]], size: int, side: int) -> set[int]:

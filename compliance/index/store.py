@@ -13,7 +13,7 @@ import math
 import sqlite3
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +25,7 @@ from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
 from .lexicon import word_langs
 from .match import (
+    CJK_LANGS,
     THRESHOLD,
     AnchorSide,
     DispatchMatch,
@@ -39,6 +40,7 @@ from .text import script_of, stable_hash
 
 SCHEMA_VERSION = "1"
 KINDS = tuple(BASE_WEIGHT)
+READINGS = {"name", "joined"}  # anchor kinds made from how a name sounds
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS dispatch (
@@ -391,10 +393,16 @@ class DispatchIndex:
         aligned_docs = {row[0] for row in to_align}
         # Only the strongest are aligned; the others' shared weight (an upper bound of
         # their chain) stands in for them among the runners-up.
-        aligned = [
-            (align(align_keys, keys, weights.__getitem__), doc)
-            for doc, _, keys in to_align
-        ]
+        # Readings of hanzi and of kanji are both made up from syllables: between two CJK
+        # languages they coincide by chance, so there only the other anchors align.
+        page_cjk = (document.lang or page_script) in CJK_LANGS
+        unread = ({k: 0.0 if kind in READINGS else weights[k] for k, kind in kinds.items()}
+                  if page_cjk else weights)
+
+        def weigh(doc: int) -> Callable[[int], float]:
+            return (unread if page_cjk and langs[doc] in CJK_LANGS else weights).__getitem__
+
+        aligned = [(align(align_keys, keys, weigh(doc)), doc) for doc, _, keys in to_align]
         aligned.sort(key=lambda pair: -pair[0].weight)
         rest = [v for d, v, _ in eligible if d not in aligned_docs]
         scores = [chain.weight for chain, _ in aligned] + rest
@@ -405,7 +413,7 @@ class DispatchIndex:
             # ranked and calibrated against the others' chains without words.
             bare_keys = tuple(k if k not in words else -1 for k in page.keys)
             bare = [
-                (chain if doc in wordless else align(bare_keys, keys, weights.__getitem__), doc)
+                (chain if doc in wordless else align(bare_keys, keys, weigh(doc)), doc)
                 for (chain, doc), keys in zip(
                     aligned, (dict((d, k) for d, _, k in eligible)[doc] for _, doc in aligned),
                     strict=True)

@@ -18,6 +18,15 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”»)\]]*\s+|(?<=[。！？])|\n+")
 _MASK = (1 << 63) - 1
+# Direct quotations. An opening mark runs to the first closing mark of its kind in the
+# same paragraph, or to the paragraph's end: a quote over several paragraphs reopens
+# each one, and real text has stray marks. Plain double quotes face the way their
+# neighbours say: an opening one follows a space or a bracket and precedes a letter.
+_QUOTE_OPENS = re.compile(r'[“„«「『]|(?:(?<=^)|(?<=[\s(\[—–-]))"(?=\S)', re.MULTILINE)
+_QUOTE_CLOSES = {
+    "“": re.compile("”"), "„": re.compile("[“”]"), "«": re.compile("»"),
+    "「": re.compile("」"), "『": re.compile("』"), '"': re.compile(r'(?<=\S)"'),
+}
 
 
 class Token(NamedTuple):
@@ -39,6 +48,21 @@ def tokens(text: str) -> list[Token]:
     if len(folded) == len(text):  # the usual case: offsets in the folded text are the same
         return [Token(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(folded)]
     return [Token(fold(m.group(0)), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    """Where the text quotes someone directly (sorted, disjoint): independent reports of
+    one speech share these words without sharing anyone's copy."""
+    spans: list[tuple[int, int]] = []
+    for opening in _QUOTE_OPENS.finditer(text):
+        start = opening.start()
+        if spans and start < spans[-1][1]:
+            continue
+        line_end = text.find("\n", start)
+        line_end = len(text) if line_end < 0 else line_end
+        closing = _QUOTE_CLOSES[opening.group()].search(text, start + 1, line_end)
+        spans.append((start, closing.end() if closing else line_end))
+    return spans
 
 
 def stable_hash(key: str) -> int:
