@@ -26,6 +26,7 @@ from .fingerprint import Shingles, shingles
 from .lexicon import word_langs
 from .match import (
     CJK_LANGS,
+    CYRILLIC_LANGS,
     THRESHOLD,
     AnchorSide,
     DispatchMatch,
@@ -407,7 +408,10 @@ class DispatchIndex:
         rest = [v for d, v, _ in eligible if d not in aligned_docs]
         scores = [chain.weight for chain, _ in aligned] + rest
         ranked = [(chain, doc, rank, scores) for rank, (chain, doc) in enumerate(aligned[:top])]
-        wordless = {doc for doc, _, _, lang, _ in rows if lang not in word_langs()}
+        # A language without a dictionary shares no words; one with a small dictionary
+        # (Russian) shares few: either is ranked against the others' chains without words.
+        wordless = {doc for doc, _, _, lang, _ in rows
+                    if lang not in word_langs() or lang in CYRILLIC_LANGS}
         if words and wordless & {doc for _, doc in aligned}:
             # A dispatch in a language without a dictionary can share no words: it is
             # ranked and calibrated against the others' chains without words.
