@@ -517,3 +517,27 @@ def test_an_excerpt_of_a_short_dispatch_is_a_partial_copy(tmp_path: Path) -> Non
         (match,) = index.match(extract_text("Corran\n\n" + excerpt))
         assert (match.dispatch_id, match.kind) == ("xyz-2", "partial")
         assert 0.3 < match.coverage < 0.7
+
+
+def test_japanese_is_split_into_the_longest_dictionary_words(tmp_path: Path) -> None:
+    from compliance.index import lexicon
+
+    folder = tmp_path / "dictd"
+    folder.mkdir()
+    _write_dictd(folder, "jpn-eng", {
+        "政府": "government, administration", "地震": "earthquake", "地震計": "seismometer",
+        "発表": "announcement, statement", "計画": "plan, project",
+    })
+    previous = lexicon.DICT_DIR
+    lexicon.use_directory(folder)
+    try:
+        text = "政府は地震の計画を発表した。地震計も"
+        keys = [(key, text[start:end]) for key, start, end in lexicon.word_keys(text, "ja")]
+        assert keys == [
+            ("c:government", "政府"), ("c:administr", "政府"), ("c:earthquak", "地震"),
+            ("c:plan", "計画"), ("c:project", "計画"), ("c:announcement", "発表"),
+            ("c:statement", "発表"), ("c:seismometer", "地震計"),
+        ]
+        assert "ja" in lexicon.word_langs()
+    finally:
+        lexicon.use_directory(previous)

@@ -34,6 +34,7 @@ SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "cs": (("ces-eng",), ("eng-ces",)),
     "hr": (("hrv-eng",), ("eng-hrv",)),
     "ru": ((), ("eng-rus",)),
+    "ja": (("jpn-eng",), ()),
 }
 # Per language: dictionaries from another language into this one, inverted once and read
 # on through that language's own dictionaries (one hop: Russian → German → English).
@@ -77,6 +78,10 @@ _STOP = frozenset(re.findall(r"\w+", (
 )))
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_LETTERS},}}")
 CYRILLIC_LANGS = frozenset({"ru", "uk"})
+# Japanese is written without spaces: runs of kanji and katakana are split into the
+# longest words the dictionary knows (two characters at least; one kanji is too vague).
+_JA_RUN = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")
+JA_LONGEST = 8
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _EN_WORD = re.compile(r"[a-z][a-z'-]+")
 
@@ -305,6 +310,20 @@ class Lexicon:
                 if key not in targets and len(targets) < MAX_SENSES:
                     targets.append(key)
 
+    def segment(self, run: str) -> list[tuple[str, int]]:
+        """Longest dictionary words, left to right, with their offsets in `run`."""
+        out, i = [], 0
+        while i < len(run) - 1:
+            for size in range(min(JA_LONGEST, len(run) - i), 1, -1):
+                word = run[i : i + size]
+                if any(word in book.index for book in self.forward):
+                    out.append((word, i))
+                    i += size
+                    break
+            else:
+                i += 1
+        return out
+
     @lru_cache(maxsize=200_000)  # noqa: B019 - one Lexicon per language and process
     def english(self, word: str) -> tuple[str, ...]:
         out = list(self.direct(word))
@@ -391,6 +410,12 @@ def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
     if lex is None:
         return []
     out = []
+    if lang == "ja":
+        for m in _JA_RUN.finditer(text):
+            for word, at in lex.segment(m.group(0)):
+                start = m.start() + at
+                out.extend(("c:" + key, start, start + len(word)) for key in lex.english(word))
+        return out
     for m in _WORD.finditer(text):
         for key in lex.english(m.group(0)):
             out.append(("c:" + key, m.start(), m.end()))
