@@ -29,9 +29,11 @@ def align(
     root of how often it could pair), so "Putin" said ten times does not outweigh
     ten different anchors in the same order.
     """
+    wanted = set(page)
     where: dict[int, list[int]] = defaultdict(list)
     for j, key in enumerate(dispatch):
-        where[key].append(j)
+        if key in wanted:
+            where[key].append(j)
     page_counts: dict[int, int] = defaultdict(int)
     for key in page:
         if key in where:

@@ -8,6 +8,7 @@ page and a dispatch shares at least one kept hash, while only about
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -51,8 +52,12 @@ def shingles(text: str) -> Shingles:
     return Shingles(tuple(toks), tuple(hashes), weights)
 
 
+_FROM_KANA = re.compile("[\u3040-\U0010ffff]")
+
+
 def _has_cjk(text: str) -> bool:
-    return any(c >= "\u3040" for c in text)
+    """Any character from kana upwards (a regex scan: far quicker than a loop in Python)."""
+    return _FROM_KANA.search(text) is not None
 
 
 def winnow(hashes: tuple[int, ...] | list[int]) -> set[int]:
