@@ -172,3 +172,28 @@ def test_cli_report_render_and_notice_with_the_audit_store(tmp_path: Path, ruleb
         assert store.finding(target["id"]).status == "notice_sent"
     finally:
         store.close()
+
+
+def test_findings_of_an_audit_are_selected_in_the_store(tmp_path: Path, rulebook: Rulebook) -> None:
+    """The store's query picks exactly what reading every record and filtering would."""
+    import datetime as dt
+
+    from compliance.store import Store
+
+    db = str(tmp_path / "audits.db")
+    store = Store.open(db)
+    try:
+        first = run_audit(iter_pages(manifest=EXAMPLES / "manifest.jsonl"), rulebook,
+                          tmp_path / "a", now=AUDIT_TIME, store=store)
+        second = run_audit(iter_pages(manifest=EXAMPLES / "manifest.jsonl"), rulebook,
+                           tmp_path / "b", now=AUDIT_TIME + dt.timedelta(days=1), store=store)
+        every = store.findings()
+        assert every
+        for audit in (first.audit_id, second.audit_id):
+            expected = [r.id for r in every
+                        if audit in (r.last_audit, r.record.get("audit_id"))]
+            assert expected  # the second audit saw the same pages: both audits have findings
+            assert [r.id for r in store.findings_of_audit(audit)] == expected
+        assert store.findings_of_audit("20990101T000000Z-00000000") == []
+    finally:
+        store.close()

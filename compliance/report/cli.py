@@ -88,7 +88,10 @@ def open_store(db: str | None) -> Any:
 
 def store_records(store: Any, ids: tuple[str, ...] = (), audit_id: str | None = None) -> list:
     """Finding records from the store with their lifecycle keys, by id or by audit."""
-    rows = [store.finding(i) for i in ids] if ids else store.findings()
+    if ids:
+        rows = [store.finding(i) for i in ids]
+    else:
+        rows = store.findings_of_audit(audit_id) if audit_id else store.findings()
     out = []
     for row in rows:
         if row is None or (
