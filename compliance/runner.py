@@ -18,7 +18,7 @@ from .evidence import EvidenceFolder
 from .ingest.captures import PageGone, Skipped
 from .model import Page, PageError, PageResult
 from .report.records import error_record, finding_record
-from .report.writers import AuditStats, ReportWriter, clause_links, write_atomic
+from .report.writers import AuditStats, ReportWriter, clause_links
 from .rulebook import Rulebook
 from .rulebook.schema import SEVERITY_ORDER
 from .suppress import apply_suppressions
@@ -238,16 +238,12 @@ def _run(
     except BaseException:
         writer.abort()
         raise
-    written = writer.close()
+    extra: dict[str, str | None] = {}
     if session is not None and "jsonl" in formats:
         # what this audit resolved, when anything was (never a stale list from an older audit)
-        target = out_dir / "resolved.jsonl"
-        if resolved:
-            write_atomic(target, "".join(json.dumps(r, ensure_ascii=False) + "\n"
-                                         for r in resolved))
-            written.append(target)
-        else:
-            target.unlink(missing_ok=True)
+        extra["resolved.jsonl"] = "".join(
+            json.dumps(r, ensure_ascii=False) + "\n" for r in resolved) or None
+    written = writer.close(extra)
     if session is not None:
         session.complete({**header["lifecycle"], **header["store"]})
     status = exit_status(writer.stats, writer.findings, fail_on, max_error_ratio)

@@ -15,6 +15,7 @@ import json
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -192,9 +193,13 @@ class ReportWriter:
         self.errors.append(record)
         self._errors.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def close(self) -> list[Path]:
+    def close(self, extra: Mapping[str, str | None] | None = None) -> list[Path]:
         """Finish every file, then rename them all: a failure on the way (a full disk)
-        leaves the whole previous report in place, never a mix of old and new files."""
+        leaves the whole previous report in place, never a mix of old and new files.
+
+        `extra`: more files of this report by name, published with the others; None
+        removes a file an older report left (its content would be stale)."""
+        extra = extra or {}
         targets = [t for t in (self._jsonl, self._errors) if t]
         try:
             for target in targets:
@@ -207,12 +212,18 @@ class ReportWriter:
                     warnings=self.warnings,
                 )
                 targets.append(self._finished("report.html", html))
+            for name, text in extra.items():
+                if text is not None:
+                    targets.append(self._finished(name, text))
             for target in targets:
                 target.publish()
         except BaseException:
             for target in targets:
                 target.abort()
             raise
+        for name, text in extra.items():
+            if text is None:
+                (self.out_dir / name).unlink(missing_ok=True)
         return [t.path for t in targets]
 
     def _finished(self, name: str, text: str) -> AtomicFile:
