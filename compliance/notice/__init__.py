@@ -339,7 +339,8 @@ def environment(user_dir: Path | None, html: bool) -> Environment:
     loaders.append(PackageLoader("compliance.notice", "templates"))
     env = Environment(
         loader=ChoiceLoader(loaders),
-        autoescape=html,  # nosec B701 - Markdown and e-mail text are escaped by their own filters
+        # Markdown and e-mail text are escaped by their own filters (bandit B701 silenced):
+        autoescape=html,  # nosec B701
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
