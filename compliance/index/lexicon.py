@@ -25,6 +25,8 @@ import zlib
 from functools import lru_cache
 from pathlib import Path
 
+from .text import CYRILLIC_LANGS
+
 DICT_DIR = Path(os.environ.get("COMPLIANCE_DICT_DIR", "/usr/share/dictd"))
 # Per language: dictionaries read foreign → English (headword looked up) and
 # English → foreign (inverted once when loaded).
@@ -77,7 +79,6 @@ _STOP = frozenset(re.findall(r"\w+", (
     "give tell told thus however therefore"
 )))
 _WORD = re.compile(rf"[^\W\d_]{{{MIN_LETTERS},}}")
-CYRILLIC_LANGS = frozenset({"ru", "uk"})
 # Japanese is written without spaces: runs of kanji and katakana are split into the
 # longest words the dictionary knows (two characters at least; one kanji is too vague).
 _JA_RUN = re.compile(r"[\u30a0-\u30ff\u3400-\u4dbf\u4e00-\u9fff]{2,}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from .align import Chain
 from .fingerprint import K, Shingles
-from .text import Token, quoted_spans, sentences
+from .text import CJK_LANGS, CYRILLIC_LANGS, Token, quoted_spans, sentences
 
 THRESHOLD = 0.5
 # Copies: a shared passage this many words long is as likely as not to be reuse. The
@@ -34,8 +34,6 @@ QUOTED_WEIGHT = 0.25
 # more easily but must cover a larger share of both texts ("lexical").
 CALIBRATION = {"alphabetic": (7.0, 2.5, 0.05), "cjk": (5.0, 4.0, 0.02),
                "lexical": (5.0, 2.5, 0.15)}
-CYRILLIC_LANGS = {"ru", "uk", "bg", "sr", "be", "mk"}
-CJK_LANGS = {"zh", "ja", "ko"}
 Z_MIN, WEIGHT_MIN, DICE_MIN = CALIBRATION["alphabetic"]
 
 
@@ -117,7 +115,9 @@ def compare_copy(page_text: str, page: Shingles, body: str, dispatch: Shingles) 
                    round(matched), passages)
 
 
-def _in_spans(toks: tuple[Token, ...], which: set[int], spans: list[tuple[int, int]]) -> set[int]:
+def _in_spans(
+    toks: tuple[Token, ...], which: set[int], spans: tuple[tuple[int, int], ...]
+) -> set[int]:
     """The tokens among `which` that sit inside one of the (sorted, disjoint) spans."""
     if not spans:
         return set()

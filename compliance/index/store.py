@@ -25,8 +25,6 @@ from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
 from .lexicon import word_langs
 from .match import (
-    CJK_LANGS,
-    CYRILLIC_LANGS,
     THRESHOLD,
     AnchorSide,
     DispatchMatch,
@@ -37,7 +35,7 @@ from .match import (
     translation_score,
     translation_verdict,
 )
-from .text import script_of, stable_hash
+from .text import CJK_LANGS, CYRILLIC_LANGS, script_of, stable_hash
 
 SCHEMA_VERSION = "1"
 KINDS = tuple(BASE_WEIGHT)
@@ -403,7 +401,7 @@ class DispatchIndex:
                   if page_cjk else weights)
 
         def weigh(doc: int) -> Callable[[int], float]:
-            return (unread if page_cjk and langs[doc] in CJK_LANGS else weights).__getitem__
+            return (unread if langs[doc] in CJK_LANGS else weights).__getitem__
 
         aligned = [(align(align_keys, keys, weigh(doc)), doc) for doc, _, keys in to_align]
         aligned.sort(key=lambda pair: -pair[0].weight)
@@ -415,14 +413,11 @@ class DispatchIndex:
         wordless = {doc for doc, _, _, lang, _ in rows
                     if lang not in word_langs() or lang in CYRILLIC_LANGS}
         if words and wordless & {doc for _, doc in aligned}:
-            # A dispatch in a language without a dictionary can share no words: it is
-            # ranked and calibrated against the others' chains without words.
             bare_keys = tuple(k if k not in words else -1 for k in page.keys)
+            keys_of = {doc: keys for doc, _, keys in eligible}
             bare = [
-                (chain if doc in wordless else align(bare_keys, keys, weigh(doc)), doc)
-                for (chain, doc), keys in zip(
-                    aligned, (dict((d, k) for d, _, k in eligible)[doc] for _, doc in aligned),
-                    strict=True)
+                (chain if doc in wordless else align(bare_keys, keys_of[doc], weigh(doc)), doc)
+                for chain, doc in aligned
             ]
             bare.sort(key=lambda pair: -pair[0].weight)
             bare_scores = [c.weight for c, _ in bare] + rest

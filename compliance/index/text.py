@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 # Han, kana and hangul are written without spaces: each character is one token.
@@ -18,6 +19,9 @@ _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”»)\]]*\s+|(?<=[。！？])|\n+")
 _MASK = (1 << 63) - 1
+# Languages by script, where a rule depends on how a language is written.
+CYRILLIC_LANGS = frozenset({"ru", "uk", "bg", "sr", "be", "mk"})
+CJK_LANGS = frozenset({"zh", "ja", "ko"})
 # Direct quotations. An opening mark runs to the first closing mark of its kind in the
 # same paragraph, or to the paragraph's end: a quote over several paragraphs reopens
 # each one, and real text has stray marks. Plain double quotes face the way their
@@ -50,7 +54,8 @@ def tokens(text: str) -> list[Token]:
     return [Token(fold(m.group(0)), m.start(), m.end()) for m in TOKEN.finditer(text)]
 
 
-def quoted_spans(text: str) -> list[tuple[int, int]]:
+@lru_cache(maxsize=8)  # a page is compared with several candidate dispatches in a row
+def quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     """Where the text quotes someone directly (sorted, disjoint): independent reports of
     one speech share these words without sharing anyone's copy."""
     spans: list[tuple[int, int]] = []
@@ -62,7 +67,7 @@ def quoted_spans(text: str) -> list[tuple[int, int]]:
         line_end = len(text) if line_end < 0 else line_end
         closing = _QUOTE_CLOSES[opening.group()].search(text, start + 1, line_end)
         spans.append((start, closing.end() if closing else line_end))
-    return spans
+    return tuple(spans)
 
 
 def stable_hash(key: str) -> int:
