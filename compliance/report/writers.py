@@ -47,7 +47,7 @@ CSV_CELL_LIMIT = 32_000  # spreadsheet programs cut cells near 32,767 characters
 
 
 class AtomicFile:
-    """A text file that appears under its name only on `commit()`.
+    """A text file that appears under its name only on `publish()`, after `finish()`.
 
     Write failures (a full disk) are raised as OSError naming the file
     being written, and `abort()` removes the temporary file even then.
@@ -67,10 +67,6 @@ class AtomicFile:
             self.handle.write(text)
         except OSError as exc:
             raise self._failed(exc) from None
-
-    def commit(self) -> None:
-        self.finish()
-        self.publish()
 
     def finish(self) -> None:
         """Everything on disk under the temporary name (where a full disk shows)."""
@@ -122,11 +118,22 @@ def sweep_stale(folder: Path, pattern: str) -> None:
             os.close(fd)
 
 
-def write_atomic(path: Path, text: str) -> None:
+def finished_file(path: Path, text: str) -> AtomicFile:
+    """`text` written and on disk under a temporary name, ready to `publish()`."""
     target = AtomicFile(path)
     try:
         target.write(text)
-        target.commit()
+        target.finish()
+    except BaseException:
+        target.abort()
+        raise
+    return target
+
+
+def write_atomic(path: Path, text: str) -> None:
+    target = finished_file(path, text)
+    try:
+        target.publish()
     except BaseException:
         target.abort()
         raise
@@ -205,16 +212,17 @@ class ReportWriter:
             for target in targets:
                 target.finish()
             if "csv" in self.formats:
-                targets.append(self._finished("findings.csv", findings_csv(self.findings)))
+                csv_text = findings_csv(self.findings)
+                targets.append(finished_file(self.out_dir / "findings.csv", csv_text))
             if "html" in self.formats:
                 html = render_html(
                     self.header, self.findings, self.errors, stats=self.stats,
                     warnings=self.warnings,
                 )
-                targets.append(self._finished("report.html", html))
+                targets.append(finished_file(self.out_dir / "report.html", html))
             for name, text in extra.items():
                 if text is not None:
-                    targets.append(self._finished(name, text))
+                    targets.append(finished_file(self.out_dir / name, text))
             for target in targets:
                 target.publish()
         except BaseException:
@@ -225,16 +233,6 @@ class ReportWriter:
             if text is None:
                 (self.out_dir / name).unlink(missing_ok=True)
         return [t.path for t in targets]
-
-    def _finished(self, name: str, text: str) -> AtomicFile:
-        target = AtomicFile(self.out_dir / name)
-        try:
-            target.write(text)
-            target.finish()
-        except BaseException:
-            target.abort()
-            raise
-        return target
 
     def abort(self) -> None:
         for target in (self._jsonl, self._errors):
