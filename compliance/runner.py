@@ -124,18 +124,12 @@ def run_audit(
                 raise StoreError(f"{exc}; {RESUMES}") from None
     except SQLAlchemyError as exc:  # a read that failed (the server went away mid-audit)
         raise StoreError(
-            f"lost the audit store {store.label} during the audit: {_driver_reason(exc)}; "
+            f"lost the audit store {store.label} during the audit: {store.reason(exc)[:300]}; "
             + RESUMES
         ) from None
 
 
 RESUMES = "every page recorded so far is kept, and the next run resumes this audit"
-
-
-def _driver_reason(exc: BaseException) -> str:
-    """The database driver's own words, on one line, without the SQL statement or its data."""
-    text = str(getattr(exc, "orig", None) or exc)
-    return " ".join(text.split("[SQL:")[0].split())[:300]
 
 
 def _run(

@@ -189,12 +189,15 @@ class Store:
         self.label = redact(label, secrets)  # where it is, passwords hidden: for messages
         self.dialect = engine.dialect.name
 
+    def reason(self, exc: BaseException) -> str:
+        """The database driver's own words on one line, without the SQL statement or the
+        data it carried, any password masked: for messages."""
+        text = str(getattr(exc, "orig", None) or exc)
+        return redact(" ".join(text.split("[SQL:")[0].split()), self._secrets)
+
     def _failed(self, doing: str, exc: BaseException) -> StoreError:
-        """The error to raise, the driver's message included with any password masked
-        (its own words on one line, not the SQL statement and the data it carried)."""
-        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())
-        return StoreError(f"cannot {doing} the audit store {self.label}: "
-                          f"{redact(reason, self._secrets)}")
+        """The error to raise, naming the store and the driver's reason."""
+        return StoreError(f"cannot {doing} the audit store {self.label}: {self.reason(exc)}")
 
     # --- opening ------------------------------------------------------------------------
 
