@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -40,3 +43,25 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+@contextlib.contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new, empty database on the test PostgreSQL server (COMPLIANCE_TEST_PG), dropped
+    afterwards; the test is skipped when no server is given."""
+    server = os.environ.get("COMPLIANCE_TEST_PG")
+    if not server:
+        pytest.skip("COMPLIANCE_TEST_PG is not set (no PostgreSQL server for tests)")
+    from sqlalchemy import create_engine, text
+
+    name = "compliance_" + uuid.uuid4().hex[:12]
+    admin = create_engine(server.replace("postgresql://", "postgresql+psycopg://"),
+                          isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{server.rpartition('/')[0]}/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

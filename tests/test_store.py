@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from compliance.ingest.captures import PageGone
 from compliance.ingest.pages import iter_pages
@@ -24,12 +22,11 @@ from compliance.rulebook import Rulebook, load_rulebook
 from compliance.runner import EXIT_FINDINGS, EXIT_OK, run_audit
 from compliance.store import Store, StoreLocked
 
-from .conftest import RULES, write
+from .conftest import RULES, fresh_pg_database, write
 
 DAY1 = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.UTC)
 DAY2 = DAY1 + dt.timedelta(days=1)
 DAY3 = DAY2 + dt.timedelta(days=1)
-PG = os.environ.get("COMPLIANCE_TEST_PG")
 
 CITIES = ["PARIS", "LYON", "NANTES", "LILLE", "TOULOUSE", "BORDEAUX", "NICE", "RENNES"]
 
@@ -66,20 +63,8 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield str(tmp_path / "audits.sqlite")
         return
-    if not PG:
-        pytest.skip("COMPLIANCE_TEST_PG is not set (no PostgreSQL server for tests)")
-    name = "compliance_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    base, _, _ = PG.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 def audit(manifest: Path, rulebook: Rulebook, url: str, out: Path, now: dt.datetime,

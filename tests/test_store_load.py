@@ -18,23 +18,21 @@ import re
 import sqlite3
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine, create_engine, event, insert, inspect, select, text
+from sqlalchemy import Engine, event, insert, inspect, select, text
 
 from compliance.store import Store
 from compliance.store.cli import history
 from compliance.store.schema import LATEST, audits, events, findings, pages
 from compliance.store.store import redact, secrets_of
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, fresh_pg_database
 
-PG = os.environ.get("COMPLIANCE_TEST_PG")
 RUNS = [(f"2026111{d}T021500Z-0000000{d}", f"2026-11-1{d}T02:15:00+00:00") for d in range(5)]
 COMMAND = [sys.executable, "-c", "from compliance.cli import main; main()"]
 
@@ -260,19 +258,8 @@ def test_a_version_1_store_is_upgraded_in_place(tmp_path: Path) -> None:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh database on the test PostgreSQL server."""
-    if not PG:
-        pytest.skip("COMPLIANCE_TEST_PG is not set (no PostgreSQL server for tests)")
-    name = "compliance_" + uuid.uuid4().hex[:12]
-    admin = create_engine(PG.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG.rpartition('/')[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with fresh_pg_database() as url:
+        yield url
 
 
 def test_a_version_1_postgresql_store_is_upgraded_in_place(pg_database: str) -> None:
