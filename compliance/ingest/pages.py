@@ -112,14 +112,14 @@ def read_page_bytes(path: Path, limit: int = MAX_PAGE_BYTES) -> bytes:
     The file is opened without blocking and checked to be a regular file
     before any read, so a FIFO given as a page cannot stall the audit.
     """
+    too_big = f"file is larger than {limit // (1024 * 1024)} MiB; raise --max-bytes"
     handle, size = open_regular(path)
     with handle:
-        if size > limit:
-            raise ValueError(
-                f"file is larger than {limit // (1024 * 1024)} MiB; raise --max-bytes")
-        raw = handle.read(limit + 1)
+        if size > limit:  # known before reading a byte
+            raise ValueError(too_big)
+        raw = handle.read(limit + 1)  # a file still growing is caught here
     if len(raw) > limit:
-        raise ValueError(f"file is larger than {limit // (1024 * 1024)} MiB; raise --max-bytes")
+        raise ValueError(too_big)
     if path.name.lower().endswith(".gz") or raw[:2] == b"\x1f\x8b":
         return _gunzip(raw, limit)
     return raw
