@@ -11,9 +11,13 @@ mentions, never as attributions of the article text.
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterator
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from re import _constants as sre  # type: ignore[attr-defined]  # parse-tree opcodes
+from re import _parser as sre_parse  # type: ignore[attr-defined]
 
 from ..model import Block, Document, Evidence
 from ..rulebook import Rulebook
@@ -127,6 +131,34 @@ class CompiledMarker:
     marker: Marker
     agency: str
     pattern: re.Pattern[str]  # validated against catastrophic backtracking
+    # Lowercased strings one of which is in (the lowercased text of) every match; None: the
+    # pattern could not be analysed, so it is always tried. See required_literals.
+    literals: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class MarkerPrefilter:
+    """Which markers are worth a regex search on a text, by cheap substring checks.
+
+    Searching one big alternation of all markers costs most of detection; nearly every
+    block contains none of the literals the markers need, so a few `in` checks skip them.
+    """
+
+    literals: tuple[str, ...]  # every distinct literal of every marker
+    by_literal: dict[str, tuple[int, ...]]  # literal → indices of the markers needing it
+    always: tuple[int, ...]  # markers without literals: tried on every block
+
+    def live(self, lowered: str) -> tuple[str, ...]:
+        """The literals present in a lowercased text (a whole page: then only these matter)."""
+        return tuple(lit for lit in self.literals if lit in lowered)
+
+    def candidates(self, lowered: str, live: Iterable[str]) -> list[int]:
+        """Indices, in rulebook order, of the markers that could match this lowercased block."""
+        hits = set(self.always)
+        for lit in live:
+            if lit in lowered:
+                hits.update(self.by_literal[lit])
+        return sorted(hits)
 
 
 @dataclass
@@ -139,8 +171,11 @@ class CreditTables:
     markers: list[CompiledMarker]
     domains: dict[str, tuple[str, str]] = field(default_factory=dict)  # domain → (kind, id)
     generic: set[str] = field(default_factory=set)  # agencies standing for an unnamed one
-    any_marker: re.Pattern[str] | None = None  # one pass to skip blocks no marker can match
-    # (None: no shortcut, every marker is tried; see _any_marker)
+    # skips markers whose literals a block lacks; built from `markers`, so always agrees
+    prefilter: MarkerPrefilter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.prefilter = _prefilter(self.markers)
 
 
 _TABLES: dict[str, CreditTables] = {}
@@ -167,6 +202,7 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
             domains[domain.lower()] = ("agency", agency.id)
         for marker in agency.markers:
             markers.append(CompiledMarker(marker, agency.id, _compile_marker(marker)))
+    markers = _with_literals(markers)
     for licensee in rulebook.licensees.values():
         for domain in licensee.domains:
             domains.setdefault(domain.lower(), ("licensee", licensee.id))
@@ -177,25 +213,7 @@ def build_tables(rulebook: Rulebook) -> CreditTables:
         else r"(?!x)x"
     )
     generic = {a.id for a in rulebook.agencies.values() if a.generic}
-    return CreditTables(forms, aliases, form_pattern, markers, domains, generic,
-                        _any_marker(markers))
-
-
-def _any_marker(markers: list[CompiledMarker]) -> re.Pattern[str] | None:
-    """The markers joined into one pattern, or None when they cannot be joined faithfully.
-
-    A marker that is valid alone may not be inside an alternation: a global flag such as
-    `(?i)` is an error there, and group names or numbers (backreferences) would clash or
-    shift. Then there is no one-pass shortcut and each marker is tried on its own.
-    """
-    if not markers or any(m.pattern.groups for m in markers):
-        return None
-    scoped = [f"(?{'i' if m.pattern.flags & re.IGNORECASE else ''}:{m.pattern.pattern})"
-              for m in markers]
-    try:
-        return re.compile("|".join(scoped))
-    except re.error:
-        return None
+    return CreditTables(forms, aliases, form_pattern, markers, domains, generic)
 
 
 def _compile_marker(marker: Marker) -> re.Pattern[str]:
@@ -203,6 +221,170 @@ def _compile_marker(marker: Marker) -> re.Pattern[str]:
         return re.compile(marker.regex, re.IGNORECASE if marker.ignore_case else 0)
     words = (re.escape(w) for w in (marker.text or "").split())
     return re.compile(r"\s+".join(words), re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------------------------
+# Literal prefilter: strings a marker's matches must contain, read off its parse tree
+#
+# Both sides are compared lowercased, which is a superset of a case-sensitive match. It is
+# only safe for characters whose lowercase is one character, the same in any context (not
+# 'Σ') and, for a case-insensitive pattern, shared by everything the regex engine takes for
+# the same letter: `(?i)i` matches 'ı' and 'İ' ('İ'.lower() is two characters), `(?i)s`
+# matches 'ſ'. Any other character is treated like a class: it ends a literal run.
+
+_REPEATS = {sre.MAX_REPEAT, sre.MIN_REPEAT, getattr(sre, "POSSESSIVE_REPEAT", sre.MAX_REPEAT)}
+_NO_REQUIREMENT = {sre.ANY, sre.AT, sre.NOT_LITERAL, sre.ASSERT, sre.ASSERT_NOT, sre.GROUPREF,
+                   sre.GROUPREF_EXISTS, sre.IN, sre.LITERAL}  # (a literal unsafe to lowercase)
+_CASE_SAFE: dict[str, bool] = {}  # character → its lowercase stands for all its case variants
+
+
+class _Unsupported(Exception):
+    """A parse-tree construct the analysis does not know: the marker gets no prefilter."""
+
+
+def _lowers_alone(c: str) -> bool:
+    """One-character lowercase, round-trips through uppercase, independent of neighbours."""
+    low = c.lower()
+    return (len(low) == 1 and c.upper().lower() == low
+            and all((a + c + b).lower() == a.lower() + low + b.lower()
+                    for a, b in (("A", ""), ("", "A"), ("A", "A"), ("A", " "))))
+
+
+@functools.cache
+def _every_char() -> str:
+    """All code points but surrogates, to ask the regex engine itself for case variants."""
+    return "".join(array("I", r).tobytes().decode("utf-32-le")
+                   for r in (range(0xD800), range(0xE000, 0x110000)))
+
+
+def _learn_case_safety(chars: set[str]) -> None:
+    """Record for each character whether `(?i)` matching of it is covered by lowercasing."""
+    new = sorted(chars - _CASE_SAFE.keys())
+    if not new:
+        return
+    union = re.compile("[" + "".join(re.escape(c) for c in new) + "]", re.IGNORECASE)
+    variants = "".join(set(union.findall(_every_char())) | set(new))
+    for c in new:
+        same = re.compile(re.escape(c), re.IGNORECASE).findall(variants)
+        _CASE_SAFE[c] = all(_lowers_alone(v) and v.lower() == c.lower() for v in same)
+
+
+def _chars_in(items: object, found: set[str]) -> None:
+    """Every literal character anywhere in a parse tree (to learn their case safety at once)."""
+    if isinstance(items, tuple) and len(items) == 2 and items[0] is sre.LITERAL:
+        found.add(chr(items[1]))
+    elif isinstance(items, list | tuple | sre_parse.SubPattern):
+        for item in items:
+            _chars_in(item, found)
+
+
+def required_literals(pattern: re.Pattern[str]) -> frozenset[str] | None:
+    """Lowercased strings at least one of which occurs in every text the pattern matches.
+
+    None when nothing is required or the pattern cannot be analysed (best effort: the
+    parser is CPython's private one), so the marker is tried on every block.
+    """
+    try:
+        tree = sre_parse.parse(pattern.pattern, pattern.flags)
+        chars: set[str] = set()
+        _chars_in(tree, chars)
+        _learn_case_safety(chars)
+        return _sequence(tree, bool(tree.state.flags & re.IGNORECASE))
+    except Exception:  # _Unsupported, or the private parser changed: just no prefilter
+        return None
+
+
+def _folded(op: object, av: object, ignore_case: bool) -> str | None:
+    """The lowercase character a LITERAL or a one-letter class like `[Dd]` stands for."""
+    if op is sre.LITERAL:
+        members: list[int] = [av]  # type: ignore[list-item]
+    elif op is sre.IN and all(m is sre.LITERAL for m, _ in av):  # type: ignore[attr-defined]
+        members = [v for _, v in av]  # type: ignore[attr-defined]
+    else:
+        return None
+    chars = [chr(m) for m in members]
+    lows = {c.lower() for c in chars}
+    if len(lows) != 1 or not all(
+        _lowers_alone(c) and (not ignore_case or _CASE_SAFE.get(c, False)) for c in chars
+    ):
+        return None
+    return lows.pop()
+
+
+def _better(a: frozenset[str] | None, b: frozenset[str] | None) -> frozenset[str] | None:
+    """The more selective of two requirements: the larger shortest literal (then fewer)."""
+    if a is None or b is None:
+        return a if b is None else b
+    key_a, key_b = (min(map(len, a)), -len(a)), (min(map(len, b)), -len(b))
+    return b if key_b > key_a else a
+
+
+def _sequence(items: Iterable[tuple[object, object]], ignore_case: bool) -> frozenset[str] | None:
+    """Every element of a sequence must match, so any one element's requirement holds."""
+    best: frozenset[str] | None = None
+    run: list[str] = []
+    for op, av in items:
+        char = _folded(op, av, ignore_case)
+        if char is not None:
+            run.append(char)
+            continue
+        if run:
+            best = _better(best, frozenset(["".join(run)]))
+            run = []
+        best = _better(best, _element(op, av, ignore_case))
+    if run:
+        best = _better(best, frozenset(["".join(run)]))
+    return best
+
+
+def _element(op: object, av: object, ignore_case: bool) -> frozenset[str] | None:
+    """What one non-literal element of a sequence requires."""
+    if op is sre.BRANCH:
+        union: set[str] = set()
+        for branch in av[1]:  # type: ignore[index]
+            need = _sequence(branch, ignore_case)
+            if need is None:
+                return None  # that branch can match without any literal
+            union |= need
+        return frozenset(union)
+    if op is sre.SUBPATTERN:
+        _group, add, drop, body = av  # type: ignore[misc]
+        scoped = (ignore_case or bool(add & re.IGNORECASE)) and not drop & re.IGNORECASE
+        return _sequence(body, scoped)
+    if op in _REPEATS:
+        low, _high, body = av  # type: ignore[misc]
+        return _sequence(body, ignore_case) if low >= 1 else None
+    if op is getattr(sre, "ATOMIC_GROUP", None):
+        return _sequence(av, ignore_case)  # type: ignore[arg-type]
+    if op in _NO_REQUIREMENT:
+        return None
+    raise _Unsupported(str(op))
+
+
+def _with_literals(markers: list[CompiledMarker]) -> list[CompiledMarker]:
+    """The markers with their literals; case safety learnt for all at once (one scan)."""
+    chars: set[str] = set()
+    for m in markers:
+        try:
+            _chars_in(sre_parse.parse(m.pattern.pattern, m.pattern.flags), chars)
+        except Exception:  # required_literals will say None for this one
+            continue
+    _learn_case_safety(chars)
+    return [CompiledMarker(m.marker, m.agency, m.pattern, required_literals(m.pattern))
+            for m in markers]
+
+
+def _prefilter(markers: list[CompiledMarker]) -> MarkerPrefilter:
+    """Index markers by literal; those without literals (or not analysed) are always tried."""
+    by_literal: dict[str, list[int]] = {}
+    always: list[int] = []
+    for i, compiled in enumerate(markers):
+        if compiled.literals is None:
+            always.append(i)
+        for lit in sorted(compiled.literals or ()):
+            by_literal.setdefault(lit, []).append(i)
+    return MarkerPrefilter(tuple(sorted(by_literal)),
+                           {lit: tuple(ids) for lit, ids in by_literal.items()}, tuple(always))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -463,11 +645,18 @@ def metadata_evidence(name: str, value: str, t: CreditTables) -> Iterator[Eviden
             )
 
 
-def marker_evidence(block: Block, t: CreditTables, position: int) -> Iterator[Evidence]:
-    """Rulebook markers, each held to the place its kind allows."""
-    if t.any_marker is not None and not t.any_marker.search(block.text):
-        return
-    for compiled in t.markers:
+def marker_evidence(
+    block: Block, t: CreditTables, position: int, tried: Sequence[int] | None = None
+) -> Iterator[Evidence]:
+    """Rulebook markers, each held to the place its kind allows.
+
+    `tried`: indices of the markers worth searching for in this block (by default those
+    whose literals it contains); the others cannot match it.
+    """
+    if tried is None:
+        tried = t.prefilter.candidates(block.text.lower(), t.prefilter.literals)
+    for index in tried:
+        compiled = t.markers[index]
         kind = compiled.marker.kind
         if kind == "metadata" and block.zone != "meta":
             continue
@@ -513,6 +702,10 @@ def detect_credits(document: Document, t: CreditTables) -> list[Evidence]:
     found: list[Evidence] = []
     main = document.main_blocks
     last_main = len(main) - 1
+    others = [b for b in document.blocks if b.zone not in ("main", "caption")]
+    lowered = [b.text.lower() for b in (*main, *others)]
+    live = t.prefilter.live("\n".join(lowered))  # literals absent from the page rule out
+    tried = [t.prefilter.candidates(low, live) for low in lowered]  # markers everywhere
     for position, block in enumerate(main):
         if position < FIRST_PARAGRAPHS:
             found.extend(dateline_evidence(block, t))
@@ -521,17 +714,15 @@ def detect_credits(document: Document, t: CreditTables) -> list[Evidence]:
         found.extend(source_evidence(block, t))
         if len(block.text) <= 140 and (position < FIRST_PARAGRAPHS or position >= last_main - 2):
             found.extend(byline_evidence(block, t))
-        found.extend(marker_evidence(block, t, position))
-    for block in document.blocks:
-        if block.zone in ("main", "caption"):
-            continue
+        found.extend(marker_evidence(block, t, position, tried[position]))
+    for other, block in enumerate(others, start=len(main)):
         if block.zone == "byline":
             found.extend(dateline_evidence(block, t))
             found.extend(byline_evidence(block, t))
         if len(block.text) <= SHORT_LINE:
             found.extend(closing_evidence(block, t) if block.zone == "byline" else ())
             found.extend(source_evidence(block, t))
-        found.extend(marker_evidence(block, t, FIRST_PARAGRAPHS))
+        found.extend(marker_evidence(block, t, FIRST_PARAGRAPHS, tried[other]))
     for meta in document.meta:
         found.extend(metadata_evidence(meta.name, meta.value, t))
     return _dedupe(found)
