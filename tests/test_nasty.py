@@ -70,7 +70,12 @@ def test_fifty_megabyte_page_is_refused_or_bounded_in_time(tmp_path: Path, ruleb
     assert isinstance(refused, PageError) and "larger than" in refused.message
     pages = iter_pages([path], limit=64 * 1024 * 1024)
     [bounded] = list(run_local(pages, rulebook, AUDIT_TIME, workers=1, page_time_limit=3))
-    assert isinstance(bounded, PageError) and "took longer than 3 s" in bounded.message
+    # Either it is read within the limit or the limit stops it: never an unbounded wait.
+    # (The limit itself is tested deterministically in test_engines.)
+    if isinstance(bounded, PageError):
+        assert "took longer than 3 s" in bounded.message
+    else:
+        assert isinstance(bounded, PageResult) and bounded.document.text.startswith("The council met")
 
 
 def test_a_bad_page_never_stops_the_others(tmp_path: Path, rulebook: Rulebook) -> None:

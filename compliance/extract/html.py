@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
-from functools import lru_cache
 from typing import Any
 
 import lxml.html
@@ -19,85 +18,11 @@ import trafilatura
 from lxml import etree
 
 from ..ingest.decode import decode_bytes
-from ..model import Block, Document, MetaField, Page, Zone
+from ..model import Block, Document, MetaField, Page
+from .article import select_main
 from .language import detect_language
+from .zones import AD_LABELS, Line, walk
 
-SKIP_TAGS = {
-    "script",
-    "style",
-    "noscript",
-    "template",
-    "svg",
-    "math",
-    "head",
-    "iframe",
-    "object",
-    "embed",
-    "select",
-    "option",
-    "textarea",
-    "button",
-    "canvas",
-    "video",
-    "audio",
-    "map",
-}
-BLOCK_TAGS = {
-    "address",
-    "article",
-    "aside",
-    "blockquote",
-    "body",
-    "br",
-    "dd",
-    "details",
-    "dialog",
-    "div",
-    "dl",
-    "dt",
-    "fieldset",
-    "figcaption",
-    "figure",
-    "footer",
-    "form",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "header",
-    "hr",
-    "li",
-    "main",
-    "nav",
-    "ol",
-    "p",
-    "pre",
-    "section",
-    "summary",
-    "table",
-    "tbody",
-    "td",
-    "tfoot",
-    "th",
-    "thead",
-    "tr",
-    "ul",
-    "time",
-    "cite",
-    "small",
-}
-# Class/id tokens that put an element's text in a zone ("article__author" → author).
-CAPTION_TOKENS = ("caption", "photo", "foto", "bild", "image", "img", "picture", "gallery",
-                  "galerie", "lightbox", "slideshow", "thumbnail", "thumb", "figure")
-BYLINE_PREFIXES = ("byline", "author", "autor", "auteur", "dateline", "credit", "copyright",
-                   "quelle", "source", "signature", "reporter", "writer")
-BYLINE_WORDS = {"aut", "by", "meta", "info", "agency", "agentur", "agence", "fonte", "fuente"}
-CHROME_TOKENS = ("footer", "nav", "navbar", "navigation", "menu", "sitenav", "breadcrumb",
-                 "sidebar", "comments", "comment", "related", "newsletter", "cookie", "teaser")
-CHROME_TAGS = {"footer", "nav", "aside"}
-CONTAINER_TAGS = {"article", "main", "section", "body"}
 _AD_HINT = re.compile(
     r"(?:^|[\s_-])(?:ad|ads|adv|advert\w*|adslot|adunit|adsbygoogle|dfp|gpt-ad|banner-ad"
     r"|sponsored|taboola|outbrain|werbung|anzeige|publicite|commercial)(?:$|[\s_-])",
@@ -126,27 +51,6 @@ AD_HOSTS = (
     "ezoic",
     "openx.net",
 )
-AD_LABELS = {
-    "advertisement",
-    "advertising",
-    "anzeige",
-    "werbung",
-    "publicité",
-    "publicite",
-    "publicidad",
-    "pubblicità",
-    "pubblicita",
-    "reklame",
-    "advertentie",
-    "реклама",
-    "sponsored",
-    "gesponsert",
-    "annonce",
-    "ad",
-    "ads",
-    "publicidade",
-    "reklama",
-}
 PARTY_META_NAMES = {
     "author",
     "dc.creator",
@@ -194,7 +98,6 @@ DATE_META_NAMES = {
 }
 MAX_JSONLD_NODES = 5000
 DOC_LANG_SAMPLE = 1200  # enough for a sure guess; classification cost grows with length
-MAX_LINES = 20000
 
 
 class ExtractionError(ValueError):
@@ -322,23 +225,17 @@ def parse_html(text: str) -> Any:
 
 def extract_html(text: str, url: str | None = None) -> Document:
     tree = parse_html(text)
-    # Everything we read from the tree comes first: trafilatura prunes the tree in place.
+    # Everything we read from the tree comes first: trafilatura (the fallback) prunes it in place.
     meta, facts = _metadata(tree)
-    lines, ad_labels = _zone_lines(tree)
-    ad_signals = tuple(_ad_signals(tree)) + ad_labels
+    walked = walk(tree)
+    ad_signals = tuple(_ad_signals(tree)) + walked.ad_labels
     declared = _declared_lang(tree)
     canonical = _canonical(tree)
     links = tuple(_links(tree))
     title = facts.get("og:title") or facts.get("headline") or _first_text(tree, "//title")
     published = facts.get("published") or facts.get("datePublished") or _time_element(tree)
-    paragraphs = _paragraphs(_trafilatura(tree, url, fast=True))
-    if _looks_like_navigation(paragraphs):
-        # The fast path sometimes keeps a menu as the article; the full cascade rarely does.
-        paragraphs = _paragraphs(_trafilatura(parse_html(text), url, fast=False))
-    main = _main_blocks([p for p in paragraphs if p])
+    main, others = _article(walked.lines, text, tree, url)
     joined = "\n".join(b.text for b in main)
-    squashed = _squash(joined)
-    others = _renumber(line for line in lines if line.text not in squashed)
     return Document(
         text=joined,
         blocks=main + others,
@@ -352,6 +249,36 @@ def extract_html(text: str, url: str | None = None) -> Document:
         links=links,
         ad_signals=ad_signals,
     )
+
+
+def _article(lines: tuple[Line, ...], text: str, tree: Any,
+             url: str | None) -> tuple[tuple[Block, ...], tuple[Block, ...]]:
+    """The main blocks and the other zones' blocks.
+
+    Our selector (article.py) settles most pages; when it finds no article it can trust,
+    or what it found reads like a menu, trafilatura decides, and every line it did not
+    keep goes to its zone.
+    """
+    chosen = select_main(lines)
+    if chosen is not None:
+        paragraphs = [lines[i].text for i in chosen]
+        if not _mostly_short_lines(paragraphs):
+            keep = set(chosen)
+            main = _main_blocks(paragraphs)
+            others = _renumber(_block(line) for i, line in enumerate(lines) if i not in keep)
+            return main, others
+    paragraphs = _paragraphs(_trafilatura(tree, url, fast=True))
+    if _looks_like_navigation(paragraphs):
+        # The fast path sometimes keeps a menu as the article; the full cascade rarely does.
+        paragraphs = _paragraphs(_trafilatura(parse_html(text), url, fast=False))
+    main = _main_blocks([p for p in paragraphs if p])
+    squashed = _squash("\n".join(b.text for b in main))
+    others = _renumber(_block(line) for line in lines if line.text not in squashed)
+    return main, others
+
+
+def _block(line: Line) -> Block:
+    return Block(line.text, 0, len(line.text), line.zone or "outside", hint=line.hint)
 
 
 def _renumber(lines: Iterable[Block]) -> tuple[Block, ...]:
@@ -391,6 +318,12 @@ def _looks_like_navigation(paragraphs: list[str]) -> bool:
     return short / len(lines) > 0.6
 
 
+def _mostly_short_lines(paragraphs: list[str]) -> bool:
+    """Most of the text in short lines: a list of links or labels, not an article."""
+    short = sum(len(p) for p in paragraphs if len(p) < 40)
+    return short > 0.5 * sum(len(p) for p in paragraphs)
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
@@ -409,101 +342,6 @@ def _time_element(tree: Any) -> str | None:
         if value[:4].isdigit():
             return value
     return None
-
-
-def _hint(element: Any) -> str:
-    attrs = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
-    return f"{element.tag} {attrs}".strip()
-
-
-def _zone_lines(tree: Any) -> tuple[list[Block], tuple[str, ...]]:
-    """Visible lines of the page, each tagged caption, byline or outside (main is sorted out
-    later, against the main text)."""
-    body = tree.find("body")
-    root = body if body is not None else tree
-    blocks: list[Block] = []
-    ad_labels: list[str] = []
-    buffer: list[str] = []
-    zones: list[tuple[Zone | None, Any]] = [(None, None)]
-    offsets = {"byline": 0, "caption": 0, "outside": 0, "meta": 0, "main": 0}
-
-    def flush() -> None:
-        line = _clean("".join(buffer))
-        buffer.clear()
-        if not line or len(blocks) >= MAX_LINES:
-            return
-        if line.lower().strip(" -–—:") in AD_LABELS:
-            ad_labels.append(f"ad label: {line!r}")
-        zone, element = zones[-1]
-        zone = zone or "outside"
-        start = offsets[zone]
-        hint = _hint(element) if element is not None else ""
-        blocks.append(Block(line, start, start + len(line), zone, hint=hint))
-        offsets[zone] = start + len(line) + 1
-
-    pushed: list[Any] = []
-    walker = etree.iterwalk(root, events=("start", "end"))
-    for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if event == "start":
-            if tag in SKIP_TAGS or not tag:
-                if tag:
-                    walker.skip_subtree()
-                if element.tail and tag:
-                    pass  # tails are handled on "end", which iterwalk still sends
-                continue
-            zone = _zone_of(element, tag, zones[-1][0])
-            if tag in BLOCK_TAGS or zone != zones[-1][0]:
-                flush()
-                zones.append((zone, element))
-                pushed.append(element)
-            if element.text:
-                buffer.append(element.text)
-        else:
-            if pushed and pushed[-1] is element:
-                flush()
-                pushed.pop()
-                zones.pop()
-            if element.tail:
-                buffer.append(element.tail)
-    flush()
-    return blocks, tuple(dict.fromkeys(ad_labels))[:20]
-
-
-_NON_TOKEN = re.compile(r"[^a-z0-9]+")
-
-
-def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
-    """The zone an element's own text falls in, given its parent's."""
-    if parent == "caption":
-        return parent
-    if tag in ("figure", "figcaption"):
-        return "caption"
-    attrib = element.attrib
-    if not attrib:
-        if tag in CHROME_TAGS:
-            return "outside"
-        return "byline" if tag == "address" and parent != "outside" else parent
-    get = attrib.get
-    return _zone_for(parent, tag, get("class"), get("id"), get("itemprop"), get("rel"))
-
-
-@lru_cache(maxsize=16384)
-def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | None:
-    """Zone from the tag and the class/id/itemprop/rel tokens ("article__author" → author)."""
-    text = " ".join(a for a in attributes if a).lower()
-    tokens = [t for t in _NON_TOKEN.split(text) if t]
-    if tag in CHROME_TAGS or any(t in CHROME_TOKENS for t in tokens):
-        return "outside"
-    if parent == "outside":
-        return parent
-    if tag not in CONTAINER_TAGS and any(t.startswith(CAPTION_TOKENS) for t in tokens):
-        return "caption"
-    if any(t.startswith(BYLINE_PREFIXES) or t in BYLINE_WORDS for t in tokens):
-        return "byline"
-    if tag == "address" or "author" in tokens:
-        return "byline"
-    return parent
 
 
 def _metadata(tree: Any) -> tuple[list[MetaField], dict[str, Any]]:

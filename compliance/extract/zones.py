@@ -1,0 +1,296 @@
+"""One walk over a page's visible text: each line with the zone it sits in.
+
+Credits often sit outside the article (bylines, source boxes, captions, site
+chrome), so every visible line is kept with its zone. The walk also notes what
+the main-text selector (article.py) needs of each line: the block element it
+sits in, which element set its zone, how much of it is link text, the nearest
+enclosing page furniture (share bars, teasers, consent boxes) and whether it is
+hidden. One pass serves both, so the page is walked once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lxml import etree
+
+from ..model import Zone
+
+SKIP_TAGS = {
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "svg",
+    "math",
+    "head",
+    "iframe",
+    "object",
+    "embed",
+    "select",
+    "option",
+    "textarea",
+    "button",
+    "canvas",
+    "video",
+    "audio",
+    "map",
+}
+BLOCK_TAGS = {
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hr",
+    "li",
+    "main",
+    "nav",
+    "ol",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "ul",
+    "time",
+    "cite",
+    "small",
+}
+# Class/id tokens that put an element's text in a zone ("article__author" → author).
+CAPTION_TOKENS = ("caption", "photo", "foto", "bild", "image", "img", "picture", "gallery",
+                  "galerie", "lightbox", "slideshow", "thumbnail", "thumb", "figure")
+BYLINE_PREFIXES = ("byline", "author", "autor", "auteur", "dateline", "credit", "copyright",
+                   "quelle", "source", "signature", "reporter", "writer")
+BYLINE_WORDS = {"aut", "by", "meta", "info", "agency", "agentur", "agence", "fonte", "fuente"}
+CHROME_TOKENS = ("footer", "nav", "navbar", "navigation", "menu", "sitenav", "breadcrumb",
+                 "sidebar", "comments", "comment", "related", "newsletter", "cookie", "teaser")
+CHROME_TAGS = {"footer", "nav", "aside"}
+CONTAINER_TAGS = {"article", "main", "section", "body"}
+AD_LABELS = {
+    "advertisement",
+    "advertising",
+    "anzeige",
+    "werbung",
+    "publicité",
+    "publicite",
+    "publicidad",
+    "pubblicità",
+    "pubblicita",
+    "reklame",
+    "advertentie",
+    "реклама",
+    "sponsored",
+    "gesponsert",
+    "annonce",
+    "ad",
+    "ads",
+    "publicidade",
+    "reklama",
+}
+MAX_LINES = 20000
+# Page furniture: class/id tokens of elements whose text is not the article's. "Strong"
+# ones are never the article container, even when they hold most of a page's prose (a long
+# comment thread); the others only drop their lines from an article they sit inside.
+STRONG_FURNITURE = ("comment", "disqus", "footer", "nav", "sidebar", "related", "recommend",
+                    "outbrain", "taboola", "cookie", "consent", "menu")
+FURNITURE = (
+    *STRONG_FURNITURE, "share", "social", "sharing", "subscribe", "newsletter", "promo",
+    "breaking", "ticker", "trending", "recirc", "gdpr", "modal", "popup", "breadcrumb",
+    "teaser", "signup", "toolbar")
+# Content words win over furniture words ("article-content breaking-news"), as in readability.
+CONTENT_TOKENS = {"article", "body", "content", "main", "story", "entry", "text", "articlebody"}
+FURNITURE_TAGS = {"nav", "footer", "aside"}
+NEVER_FURNITURE_TAGS = {"body", "html", "main", "article"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_NON_TOKEN = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """A visible line of the page and where it sits (elements are the parsed tree's)."""
+
+    text: str
+    zone: Zone | None  # None: main or outside, settled against the main text later
+    element: Any  # the block element the line sits in
+    zone_origin: Any  # the element that set `zone` (None when no zone was set)
+    link_chars: int  # characters of the line inside <a> elements
+    furniture: Any  # nearest enclosing page-furniture element, or None
+    hidden: bool  # inside an element hidden by `hidden` or an inline style
+    hint: str  # tag and class/id/itemprop/rel of `element`, for the report
+
+
+@dataclass(frozen=True)
+class Walk:
+    lines: tuple[Line, ...]
+    ad_labels: tuple[str, ...]
+
+
+def _hint(element: Any) -> str:
+    attrs = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
+    return f"{element.tag} {attrs}".strip()
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.split())
+
+
+def walk(tree: Any) -> Walk:
+    """Visible lines of the page in document order, each with its zone and surroundings."""
+    body = tree.find("body")
+    root = body if body is not None else tree
+    lines: list[Line] = []
+    ad_labels: list[str] = []
+    buffer: list[str] = []
+    link_chars = 0
+    links: list[Any] = []  # open <a> elements
+    # (zone, block element, zone origin, furniture, hidden) of each open block element
+    frames: list[tuple[Zone | None, Any, Any, Any, bool]] = [(None, None, None, None, False)]
+
+    def flush() -> None:
+        nonlocal link_chars
+        if not buffer:
+            return
+        line = _clean("".join(buffer))
+        buffer.clear()
+        chars, link_chars = link_chars, 0
+        if not line or len(lines) >= MAX_LINES:
+            return
+        if line.lower().strip(" -–—:") in AD_LABELS:
+            ad_labels.append(f"ad label: {line!r}")
+        zone, element, origin, furniture, hidden = frames[-1]
+        hint = _hint(element) if element is not None else ""
+        lines.append(Line(line, zone, element, origin, min(chars, len(line)), furniture, hidden,
+                          hint))
+
+    pushed: list[Any] = []
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in SKIP_TAGS or not tag:
+                if tag:
+                    walker.skip_subtree()  # its tail still comes with the "end" event
+                continue
+            parent = frames[-1]
+            zone = _zone_of(element, tag, parent[0])
+            attrib = element.attrib
+            hidden = parent[4] or (bool(attrib) and (
+                attrib.get("hidden") is not None
+                or bool(_HIDDEN_STYLE.search(attrib.get("style") or ""))))
+            if tag in BLOCK_TAGS or zone != parent[0] or hidden != parent[4]:
+                flush()
+                origin = element if zone != parent[0] else parent[2]
+                furniture = (element if _is_furniture(tag, attrib.get("class"), attrib.get("id"))
+                             else parent[3])
+                frames.append((zone, element, origin, furniture, hidden))
+                pushed.append(element)
+            if tag == "a":
+                links.append(element)
+            if element.text:
+                buffer.append(element.text)
+                if links:
+                    link_chars += len(element.text)
+        else:
+            if links and links[-1] is element:
+                links.pop()
+            if pushed and pushed[-1] is element:
+                flush()
+                pushed.pop()
+                frames.pop()
+            if element.tail:
+                buffer.append(element.tail)
+                if links:
+                    link_chars += len(element.tail)
+    flush()
+    return Walk(tuple(lines), tuple(dict.fromkeys(ad_labels))[:20])
+
+
+def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
+    """The zone an element's own text falls in, given its parent's."""
+    if parent == "caption":
+        return parent
+    if tag in ("figure", "figcaption"):
+        return "caption"
+    attrib = element.attrib
+    if not attrib:
+        if tag in CHROME_TAGS:
+            return "outside"
+        return "byline" if tag == "address" and parent != "outside" else parent
+    get = attrib.get
+    return _zone_for(parent, tag, get("class"), get("id"), get("itemprop"), get("rel"))
+
+
+@lru_cache(maxsize=16384)
+def _tokens(*attributes: str | None) -> tuple[str, ...]:
+    text = " ".join(a for a in attributes if a).lower()
+    return tuple(t for t in _NON_TOKEN.split(text) if t)
+
+
+@lru_cache(maxsize=16384)
+def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | None:
+    """Zone from the tag and the class/id/itemprop/rel tokens ("article__author" → author)."""
+    tokens = _tokens(*attributes)
+    if tag in CHROME_TAGS or any(t in CHROME_TOKENS for t in tokens):
+        return "outside"
+    if parent == "outside":
+        return parent
+    if tag not in CONTAINER_TAGS and any(t.startswith(CAPTION_TOKENS) for t in tokens):
+        return "caption"
+    if any(t.startswith(BYLINE_PREFIXES) or t in BYLINE_WORDS for t in tokens):
+        return "byline"
+    if tag == "address" or "author" in tokens:
+        return "byline"
+    return parent
+
+
+@lru_cache(maxsize=16384)
+def _is_furniture(tag: str, class_: str | None, id_: str | None,
+                  words: tuple[str, ...] = FURNITURE) -> bool:
+    if tag in FURNITURE_TAGS:
+        return True
+    if tag in NEVER_FURNITURE_TAGS or not (class_ or id_):
+        return False
+    tokens = _tokens(class_, id_)
+    return (any(t.startswith(words) for t in tokens)
+            and not any(t in CONTENT_TOKENS for t in tokens))
+
+
+def is_furniture(element: Any) -> bool:
+    """Share bars, teasers, banners and the like: their text is not the article's."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return _is_furniture(tag, element.get("class"), element.get("id"))
+
+
+def is_strong_furniture(element: Any) -> bool:
+    """Furniture that is never the article, however much prose it holds (comments, menus)."""
+    tag = element.tag if isinstance(element.tag, str) else ""
+    return _is_furniture(tag, element.get("class"), element.get("id"), STRONG_FURNITURE)
