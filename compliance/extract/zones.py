@@ -159,12 +159,12 @@ def _hint(element: Any) -> str:
     return f"{element.tag} {attrs}".strip()
 
 
-def _clean(text: str) -> str:
-    return " ".join(text.split())
-
-
 def walk(tree: Any) -> Walk:
-    """Visible lines of the page in document order, each with its zone and surroundings."""
+    """Visible lines of the page in document order, each with its zone and surroundings.
+
+    The hottest loop of an audit: lookups are hoisted and the common cases (no attributes,
+    whitespace between blocks) short-cut.
+    """
     body = tree.find("body")
     root = body if body is not None else tree
     lines: list[Line] = []
@@ -177,13 +177,12 @@ def walk(tree: Any) -> Walk:
 
     def flush() -> None:
         nonlocal link_chars
-        if not buffer:
-            return
-        line = _clean("".join(buffer))
+        text = "".join(buffer)
         buffer.clear()
         chars, link_chars = link_chars, 0
-        if not line or len(lines) >= MAX_LINES:
+        if text.isspace() or len(lines) >= MAX_LINES:
             return
+        line = " ".join(text.split())
         if line.lower().strip(" -–—:") in AD_LABELS:
             ad_labels.append(f"ad label: {line!r}")
         zone, element, origin, furniture, hidden = frames[-1]
@@ -192,70 +191,81 @@ def walk(tree: Any) -> Walk:
                           hint))
 
     pushed: list[Any] = []
+    skip, blocks, chrome = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
-        tag = element.tag if isinstance(element.tag, str) else ""
+        tag = element.tag
         if event == "start":
-            if tag in SKIP_TAGS or not tag:
-                if tag:
+            if tag in skip or not isinstance(tag, str):
+                if isinstance(tag, str):
                     walker.skip_subtree()  # its tail still comes with the "end" event
                 continue
             parent = frames[-1]
-            zone = _zone_of(element, tag, parent[0])
+            parent_zone = parent[0]
             attrib = element.attrib
-            hidden = parent[4] or (bool(attrib) and (
-                attrib.get("hidden") is not None
-                or bool(_HIDDEN_STYLE.search(attrib.get("style") or ""))))
-            if tag in BLOCK_TAGS or zone != parent[0] or hidden != parent[4]:
-                flush()
-                origin = element if zone != parent[0] else parent[2]
-                furniture = (element if _is_furniture(tag, attrib.get("class"), attrib.get("id"))
-                             else parent[3])
+            if not attrib:
+                class_ = id_ = None
+                hidden = parent[4]
+                if parent_zone == "caption":
+                    zone = parent_zone
+                elif tag in ("figure", "figcaption"):
+                    zone = "caption"
+                elif tag in chrome:
+                    zone = "outside"
+                elif tag == "address" and parent_zone != "outside":
+                    zone = "byline"
+                else:
+                    zone = parent_zone
+            else:
+                get = attrib.get
+                class_, id_ = get("class"), get("id")
+                if parent_zone == "caption":
+                    zone = parent_zone
+                elif tag in ("figure", "figcaption"):
+                    zone = "caption"
+                else:
+                    zone = _zone_for(parent_zone, tag, class_, id_, get("itemprop"), get("rel"))
+                hidden = parent[4] or get("hidden") is not None or bool(
+                    _HIDDEN_STYLE.search(get("style") or ""))
+            if tag in blocks or zone != parent_zone or hidden != parent[4]:
+                if buffer:
+                    flush()
+                origin = element if zone != parent_zone else parent[2]
+                furniture = element if _is_furniture(tag, class_, id_) else parent[3]
                 frames.append((zone, element, origin, furniture, hidden))
                 pushed.append(element)
             if tag == "a":
                 links.append(element)
-            if element.text:
-                buffer.append(element.text)
+            text = element.text
+            if text:
+                buffer.append(text)
                 if links:
-                    link_chars += len(element.text)
+                    link_chars += len(text)
         else:
             if links and links[-1] is element:
                 links.pop()
             if pushed and pushed[-1] is element:
-                flush()
+                if buffer:
+                    flush()
                 pushed.pop()
                 frames.pop()
-            if element.tail:
-                buffer.append(element.tail)
+            tail = element.tail
+            if tail:
+                buffer.append(tail)
                 if links:
-                    link_chars += len(element.tail)
-    flush()
+                    link_chars += len(tail)
+    if buffer:
+        flush()
     return Walk(tuple(lines), tuple(dict.fromkeys(ad_labels))[:20])
 
 
-def _zone_of(element: Any, tag: str, parent: Zone | None) -> Zone | None:
-    """The zone an element's own text falls in, given its parent's."""
-    if parent == "caption":
-        return parent
-    if tag in ("figure", "figcaption"):
-        return "caption"
-    attrib = element.attrib
-    if not attrib:
-        if tag in CHROME_TAGS:
-            return "outside"
-        return "byline" if tag == "address" and parent != "outside" else parent
-    get = attrib.get
-    return _zone_for(parent, tag, get("class"), get("id"), get("itemprop"), get("rel"))
-
-
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _tokens(*attributes: str | None) -> tuple[str, ...]:
     text = " ".join(a for a in attributes if a).lower()
     return tuple(t for t in _NON_TOKEN.split(text) if t)
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | None:
     """Zone from the tag and the class/id/itemprop/rel tokens ("article__author" → author)."""
     tokens = _tokens(*attributes)
@@ -272,7 +282,7 @@ def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | 
     return parent
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def _is_furniture(tag: str, class_: str | None, id_: str | None,
                   words: tuple[str, ...] = FURNITURE) -> bool:
     if tag in FURNITURE_TAGS:
