@@ -40,6 +40,10 @@ def test_two_workers_match_one_in_order(rulebook: Rulebook) -> None:
     assert sources(pooled) == sources(serial)
     assert finding_keys(pooled) == finding_keys(serial)
     assert finding_keys(serial)  # the examples do hold findings
+    # Workers do not send the page's bytes back; the parent puts its own copy in place.
+    assert [r.page.raw for r in pooled if isinstance(r, PageResult)] == \
+        [r.page.raw for r in serial if isinstance(r, PageResult)]
+    assert all(r.page.raw for r in pooled if isinstance(r, PageResult))
 
 
 def test_page_time_limit_turns_a_slow_page_into_an_error(rulebook: Rulebook) -> None:

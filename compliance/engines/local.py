@@ -9,6 +9,7 @@ or crashes its worker, becomes an error record and the audit goes on.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import signal
@@ -79,8 +80,20 @@ def _init_worker(rulebook: Rulebook, index_path: str | None, audit_time: dt.date
 
 def _work(page: Page | PageError) -> PageResult | PageError:
     # safely() catches everything but the alarm, which audit_with_limit handles
-    return audit_with_limit(page, _WORKER["rulebook"], _WORKER["audit_time"], _WORKER["index"],
-                            _WORKER["limit"])
+    result = audit_with_limit(page, _WORKER["rulebook"], _WORKER["audit_time"], _WORKER["index"],
+                              _WORKER["limit"])
+    if isinstance(result, PageResult):
+        # The parent holds the page's bytes already: sending them back would double the
+        # traffic between processes, which bounds the speed-up of a second worker.
+        result = dataclasses.replace(result, page=dataclasses.replace(result.page, raw=b""))
+    return result
+
+
+def _with_page(result: PageResult | PageError, page: Page) -> PageResult | PageError:
+    """A worker's result with the page's bytes put back."""
+    if isinstance(result, PageResult) and result.page.raw != page.raw:
+        return dataclasses.replace(result, page=page)
+    return result
 
 
 def run_local(
@@ -139,8 +152,9 @@ def _next_result(window: deque[tuple[Page | PageError, Future[PageResult | PageE
     page, future = window.popleft()
     if future is None:
         return page, executor  # type: ignore[return-value]
+    assert isinstance(page, Page)
     try:
-        return future.result(), executor
+        return _with_page(future.result(), page), executor
     except BrokenProcessPool:
         # A worker died (out of memory, a crash in a C library) and took the pool with it.
         # Retry this page alone to learn whether it is the culprit, then resubmit the rest.
@@ -158,7 +172,7 @@ def _alone(page: Page | PageError, rulebook: Rulebook, index_path: str | None,
     assert isinstance(page, Page)
     with _executor(1, rulebook, index_path, audit_time, limit) as solo:
         try:
-            return solo.submit(_work, page).result()
+            return _with_page(solo.submit(_work, page).result(), page)
         except BrokenProcessPool:
             return PageError(page.source, page.url, "audit", "the worker auditing this page died",
                              "the page may exhaust memory or crash the parser; it was skipped")
