@@ -541,3 +541,96 @@ def test_japanese_is_split_into_the_longest_dictionary_words(tmp_path: Path) -> 
         assert "ja" in lexicon.word_langs()
     finally:
         lexicon.use_directory(previous)
+
+
+# ---------------------------------------------------------------- bounds that spare alignment
+
+
+def _heaviest_chain(page: list[int], dispatch: list[int], weight: dict[int, float]) -> float:
+    """The heaviest chain by brute force (quadratic), weighed as `align` weighs pairs."""
+    pairs = [
+        (i, j, weight[k] / min(page.count(k), dispatch.count(k)) ** 0.5)
+        for i, k in enumerate(page) for j, d in enumerate(dispatch) if d == k
+    ]
+    best: list[float] = []
+    for a, (i, j, w) in enumerate(pairs):
+        prior = [best[b] for b in range(a) if pairs[b][0] < i and pairs[b][1] < j]
+        best.append(w + max(prior, default=0.0))
+    return max(best, default=0.0)
+
+
+def test_alignment_is_exact_and_never_outweighs_its_bound() -> None:
+    """Aligning through a page's key positions (PageKeys, made once per page) finds the
+    heaviest chain, and `chain_bound`, which spares aligning hopeless candidates, is
+    never below it."""
+    import random
+    from collections import Counter
+
+    from compliance.index.align import PageKeys, align
+    from compliance.index.store import chain_bound
+
+    rng = random.Random(7)
+    for _ in range(300):
+        alphabet = rng.randint(1, 12)
+        page = [rng.randrange(alphabet) for _ in range(rng.randint(0, 30))]
+        dispatch = [rng.randrange(alphabet) for _ in range(rng.randint(0, 30))]
+        weight = {k: rng.choice([0.0, 0.3, 0.5, 1.0, 2.0]) * rng.random() for k in range(alphabet)}
+        chain = align(PageKeys(page), dispatch, weight.__getitem__)
+        assert chain == align(page, dispatch, weight.__getitem__)
+        assert chain.weight == pytest.approx(_heaviest_chain(page, dispatch, weight))
+        assert all(page[i] == dispatch[j] for i, j in chain.pairs)
+        bound, _ = chain_bound(Counter(page), Counter(dispatch), weight.__getitem__)
+        assert chain.weight <= bound + 1e-9
+
+
+def test_could_pass_rules_out_only_scores_below_the_threshold() -> None:
+    """A candidate ruled out by its weight and Dice bounds scores below THRESHOLD whatever
+    its z; one at the minima (rounded score 0.5) is kept."""
+    from compliance.index.match import CALIBRATION, THRESHOLD, translation_score
+    from compliance.index.store import could_pass
+
+    for minima in CALIBRATION.values():
+        _, weight_min, dice_min = minima
+        divisor = 2 * weight_min / dice_min  # at weight_min, the Dice is dice_min exactly
+        assert could_pass(weight_min, divisor, minima)
+        assert translation_score(1e9, weight_min, 2 * weight_min / divisor, minima) >= THRESHOLD
+        for scale in (0.5, 0.9, 0.99, 0.9985, 1.0, 1.0001, 1.5):
+            for weight, div in ((weight_min * scale, divisor), (weight_min, divisor / scale),
+                                (weight_min * 3, 3 * divisor / scale)):
+                dice = 2 * weight / div
+                if translation_score(1e9, weight, dice, minima) >= THRESHOLD:
+                    assert could_pass(weight, div, minima)
+
+
+def test_bounds_keep_every_translation_that_passes(index: DispatchIndex) -> None:
+    """match() asks only for passing features (hopeless pages are not aligned): they are
+    the very features, scores and chains the unbounded computation finds above THRESHOLD."""
+    from compliance.index.match import THRESHOLD
+
+    for doc in (extract_text(TRANSLATION_DE), extract_text(OWN_WORDS_DE)):
+        full = [f for f in index.translation_features(doc) if f.score >= THRESHOLD]
+        assert index.translation_features(doc, passing_only=True) == full
+    (match,) = index.match(extract_text(TRANSLATION_DE))
+    assert match.kind == "translation"
+
+
+@needs_shared
+def test_bounds_keep_every_wmt22_translation(tmp_path: Path) -> None:
+    """On translations of an indexed article and of an unindexed one, the bounded features
+    are the unbounded ones that reach THRESHOLD."""
+    from compliance.index.match import THRESHOLD
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import reuse
+
+    dispatches, queries = reuse.load(SHARED_DATA)
+    reuse.build_index(tmp_path / "wmt.db", dispatches)
+    chosen = [q for q in queries if q.group != "same" and q.variant == "ref:A"][::40]
+    passing = 0
+    with DispatchIndex.open(tmp_path / "wmt.db") as index:
+        for q in chosen:
+            doc = extract_html(reuse.wrap(q))
+            full = [f for f in index.translation_features(doc) if f.score >= THRESHOLD]
+            assert index.translation_features(doc, passing_only=True) == full
+            passing += bool(full)
+    assert passing >= len(chosen) // 3

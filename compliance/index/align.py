@@ -20,8 +20,23 @@ class Chain:
     weight: float
 
 
+class PageKeys:
+    """A page's key sequence with where each key occurs, made once per page.
+
+    A page is aligned with a dozen or more candidates, and a long page holds a
+    thousand anchors of which a candidate shares a few dozen: with the positions
+    at hand, each alignment visits only the shared ones.
+    """
+
+    def __init__(self, keys: Sequence[int]) -> None:
+        self.keys = keys
+        self.positions: dict[int, list[int]] = defaultdict(list)
+        for i, key in enumerate(keys):
+            self.positions[key].append(i)
+
+
 def align(
-    page: Sequence[int], dispatch: Sequence[int], weight: Callable[[int], float]
+    page: Sequence[int] | PageKeys, dispatch: Sequence[int], weight: Callable[[int], float]
 ) -> Chain:
     """Heaviest chain of equal keys, increasing in both sequences.
 
@@ -29,36 +44,35 @@ def align(
     root of how often it could pair), so "Putin" said ten times does not outweigh
     ten different anchors in the same order.
     """
-    wanted = set(page)
+    if not isinstance(page, PageKeys):
+        page = PageKeys(page)
+    wanted = page.positions
     where: dict[int, list[int]] = defaultdict(list)
     for j, key in enumerate(dispatch):
         if key in wanted:
             where[key].append(j)
-    page_counts: dict[int, int] = defaultdict(int)
-    for key in page:
-        if key in where:
-            page_counts[key] += 1
-    if not page_counts:
+    if not where:
         return Chain((), 0.0)
+    # The page positions of the shared keys, in page order: the others pair with nothing.
+    visits = sorted((i, key) for key in where for i in wanted[key])
     size = len(dispatch)
     tree = [0.0] * (size + 1)  # Fenwick tree of prefix maxima over dispatch positions
     tree_at = [-1] * (size + 1)  # which pair holds that maximum
     pairs: list[tuple[int, int]] = []
     back: list[int] = []
-    totals: list[float] = []
     best, best_at = 0.0, -1
-    for i, key in enumerate(page):
-        positions = where.get(key)
-        if not positions:
-            continue
-        pair_weight = weight(key) / min(page_counts[key], len(positions)) ** 0.5
+    pair_weights = {
+        key: weight(key) / min(len(wanted[key]), len(positions)) ** 0.5
+        for key, positions in where.items()
+    }
+    for i, key in visits:
+        pair_weight = pair_weights[key]
         # Descending j: pairs of the same page position must not chain with each other.
-        for j in reversed(positions):
+        for j in reversed(where[key]):
             prior, prior_at = _prefix_max(tree, tree_at, j)
             total = prior + pair_weight
             pairs.append((i, j))
             back.append(prior_at)
-            totals.append(total)
             _update(tree, tree_at, j + 1, total, len(pairs) - 1)
             if total > best:
                 best, best_at = total, len(pairs) - 1

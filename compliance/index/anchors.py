@@ -11,9 +11,10 @@ agree). Anchors keep their offsets so that alignment can show passages.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import attrgetter
+from typing import NamedTuple
 
 from anyascii import anyascii
 
@@ -27,8 +28,9 @@ BASE_WEIGHT = {"num": 1.0, "year": 0.5, "small": 0.3, "date": 1.2, "month": 0.3,
                "word": 0.4}
 
 
-@dataclass(frozen=True)
-class Anchor:
+class Anchor(NamedTuple):
+    """One anchor and where it sits (a tuple: a long page makes a thousand of them)."""
+
     key: str  # "n:3215.63", "d:12-29", "p:bdN", …
     kind: str
     start: int
@@ -64,6 +66,9 @@ _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
 _KANA_OR_HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々ー]")
 
 
+_READING_ORDER = attrgetter("start", "end", "key")
+
+
 def extract_anchors(text: str, lang: str | None = None) -> list[Anchor]:
     """Every anchor of `text`, in reading order."""
     found: list[Anchor] = []
@@ -77,7 +82,7 @@ def extract_anchors(text: str, lang: str | None = None) -> list[Anchor]:
     elif script == "kana":
         found.extend(_kana_readings(text))
     found.extend(Anchor(key, "word", start, end) for key, start, end in word_keys(text, lang))
-    found.sort(key=lambda a: (a.start, a.end, a.key))
+    found.sort(key=_READING_ORDER)
     return found
 
 
@@ -159,12 +164,13 @@ def _scaled(text: str, end: int, value: Decimal) -> Decimal | None:
 def _dates(text: str, lang: str | None) -> list[Anchor]:
     out = []
     months, weekdays, abbreviations = month_table(lang), weekday_table(lang), _abbreviations(lang)
+    calendar = _calendar_words(lang)
     lowered = text.lower()
     if len(lowered) != len(text):  # a few letters lower-case to two characters
         lowered = text
     for match in _LETTERS.finditer(lowered):
         word = match.group(0)
-        if word not in months and word not in weekdays and word not in abbreviations:
+        if word not in calendar:
             continue
         if word in CAPITALISED_ONLY and not text[match.start()].isupper():
             continue
@@ -197,6 +203,19 @@ def _dates(text: str, lang: str | None) -> list[Anchor]:
 def _opens(text: str, match: re.Match[str]) -> bool:
     """'５日（火）': a one-character weekday in brackets."""
     return match.start() > 0 and text[match.start() - 1] in "(（"
+
+
+@lru_cache(maxsize=64)
+def _calendar_words(lang: str | None) -> frozenset[str]:
+    """Month and weekday names and month abbreviations: one look-up per word of a page."""
+    return frozenset(month_table(lang)) | frozenset(weekday_table(lang)) | frozenset(
+        _abbreviations(lang))
+
+
+@lru_cache(maxsize=1)
+def _month_and_day_names() -> frozenset[str]:
+    """Month and weekday names of every language: capitalised, they are no names."""
+    return frozenset(month_table(None)) | frozenset(weekday_table(None))
 
 
 @lru_cache(maxsize=64)
@@ -275,9 +294,11 @@ def _is_name_case(raw: str) -> bool:
 
 def _names(text: str) -> list[Anchor]:
     """Capitalised words (not sentence-initial common words), acronyms, and joined pairs."""
-    words = [m for m in _WORD.finditer(text) if not _KANA_OR_HAN.search(m.group(0))]
-    lower_forms = {fold(m.group(0)) for m in words if m.group(0)[:1].islower()}
-    calendar_words = set(month_table(None)) | set(weekday_table(None))
+    words = list(_WORD.finditer(text))
+    if _KANA_OR_HAN.search(text):  # most pages have none: no word to test then
+        words = [m for m in words if not _KANA_OR_HAN.search(m.group(0))]
+    lower_forms = {fold(w) for w in {m.group(0) for m in words} if w[:1].islower()}
+    calendar_words = _month_and_day_names()
     out: list[Anchor] = []
     previous: tuple[int, int] | None = None  # span of the name just before
     for m in words:

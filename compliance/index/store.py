@@ -5,10 +5,17 @@ Tables: `dispatch` (records, their anchors packed in order), `shingle`
 both clustered by key so a lookup reads one short range, and `anchor_df`
 (how many dispatches hold a key, for rarity weights). Adding or removing is
 one transaction: a crash leaves the index as it was.
+
+Most pages reproduce nothing, so matching spares what cannot change a result: a
+translation candidate whose chain weight or Dice cannot reach its minimum even at
+their upper bounds (`could_pass`: every shared key paired as often as both texts
+hold it; the Dice over the least mass it can be divided by) is scored below
+THRESHOLD whatever its z, so a page with none left is not aligned further.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 import sqlite3
 from array import array
@@ -19,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..model import Document
-from .align import Chain, align
+from .align import Chain, PageKeys, align
 from .anchors import BASE_WEIGHT, Anchor, extract_anchors
 from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
@@ -346,7 +353,7 @@ class DispatchIndex:
 
     def _translations(self, document: Document, exclude: set[str]) -> list[DispatchMatch]:
         out = []
-        for feature in self.translation_features(document, exclude):
+        for feature in self.translation_features(document, exclude, passing_only=True):
             if feature.score >= THRESHOLD:
                 verdict = translation_verdict(
                     feature.chain, document.text, feature.page, feature.candidate.body,
@@ -356,9 +363,15 @@ class DispatchIndex:
         return out
 
     def translation_features(
-        self, document: Document, exclude: set[str] = frozenset(), top: int = 3  # type: ignore[assignment]
+        self, document: Document, exclude: set[str] = frozenset(), top: int = 3,  # type: ignore[assignment]
+        passing_only: bool = False,
     ) -> list[TranslationFeatures]:
-        """The best `top` translation candidates with what their score rests on."""
+        """The best `top` translation candidates with what their score rests on.
+
+        `passing_only`: only the features that reach THRESHOLD, found sparing the work
+        on candidates that cannot reach it (see `could_pass`): a page none of whose
+        candidates can is not aligned at all.
+        """
         text = document.text
         anchors = extract_anchors(text, document.lang)
         if not anchors:
@@ -403,7 +416,33 @@ class DispatchIndex:
         def weigh(doc: int) -> Callable[[int], float]:
             return (unread if langs[doc] in CJK_LANGS else weights).__getitem__
 
-        aligned = [(align(align_keys, keys, weigh(doc)), doc) for doc, _, keys in to_align]
+        page_mass = _mass(page.keys, weights)
+        # Dictionary words count in the Dice only where both sides have them.
+        page_bare = _mass(page.keys, {k: w for k, w in weights.items() if k not in words})
+        page_keys = PageKeys(align_keys)
+        chains: dict[int, Chain] = {}
+        hopeful = aligned_docs  # the candidates that could reach THRESHOLD
+        if passing_only:
+            # Bounded first without aligning, then with their own chain (exact: the
+            # chain a candidate is scored by is this one, see `wordless` below); only
+            # when one of them may pass are all aligned, for the runners-up of its z.
+            page_counts = Counter(align_keys)
+            lexical_langs = word_langs() if words else frozenset()
+            hopeful = set()
+            for doc, _, keys in to_align:
+                minima = calibration(document.lang or page_script, langs[doc],
+                                     langs[doc] in lexical_langs)
+                bound, divisor = pass_bounds(page_counts, keys, weigh(doc), weights, words,
+                                             page_mass, page_bare)
+                if not could_pass(bound, divisor, minima):
+                    continue
+                chains[doc] = align(page_keys, keys, weigh(doc))
+                if could_pass(chains[doc].weight, divisor, minima):
+                    hopeful.add(doc)
+            if not hopeful:
+                return []
+        aligned = [(chains[doc] if doc in chains else align(page_keys, keys, weigh(doc)), doc)
+                   for doc, _, keys in to_align]
         aligned.sort(key=lambda pair: -pair[0].weight)
         rest = [v for d, v, _ in eligible if d not in aligned_docs]
         scores = [chain.weight for chain, _ in aligned] + rest
@@ -412,8 +451,13 @@ class DispatchIndex:
         # (Russian) shares few: either is ranked against the others' chains without words.
         wordless = {doc for doc, _, _, lang, _ in rows
                     if lang not in word_langs() or lang in CYRILLIC_LANGS}
-        if words and wordless & {doc for _, doc in aligned}:
-            bare_keys = tuple(k if k not in words else -1 for k in page.keys)
+        if passing_only and not wordless & hopeful:
+            # Their re-alignment only ranks them, and none of them can pass. Nothing after
+            # them in `ranked` is lost either: a chain that can pass outweighs any single
+            # pair (a chain of fewer than two pairs stops the loop below).
+            ranked = [r for r in ranked if r[1] not in wordless]
+        elif words and wordless & {doc for _, doc in aligned}:
+            bare_keys = PageKeys(tuple(k if k not in words else -1 for k in page.keys))
             keys_of = {doc: keys for doc, _, keys in eligible}
             bare = [
                 (chain if doc in wordless else align(bare_keys, keys_of[doc], weigh(doc)), doc)
@@ -426,9 +470,6 @@ class DispatchIndex:
                 for rank, (chain, doc) in enumerate(bare[:top]) if doc in wordless
             ]
             ranked.sort(key=lambda r: -r[0].weight)
-        page_mass = _mass(page.keys, weights)
-        # Dictionary words count in the Dice only where both sides have them.
-        page_bare = _mass(page.keys, {k: w for k, w in weights.items() if k not in words})
         out = []
         for chain, doc, rank, pool_scores in ranked:
             if len(chain.pairs) < 2:
@@ -439,6 +480,8 @@ class DispatchIndex:
             minima = calibration(document.lang or page_script, langs[doc], lexical)
             if translation_score(z, chain.weight, minima[2], minima) < THRESHOLD:
                 continue  # already too weak: spare loading the dispatch
+            if doc not in hopeful:
+                continue  # its chain or its Dice falls short (see could_pass)
             candidate = self._candidate(doc)
             disp_weights = self._dispatch_weights(candidate, weights, total)
             if not words:  # a page without dictionary words cannot share the dispatch's
@@ -449,7 +492,8 @@ class DispatchIndex:
             own = page_mass if "word" in candidate.kinds else page_bare
             dice = 2 * chain.weight / max(own + disp_mass, 1e-9)
             score = translation_score(z, chain.weight, dice, minima)
-            out.append(TranslationFeatures(candidate, chain, page, z, dice, score))
+            if score >= THRESHOLD or not passing_only:
+                out.append(TranslationFeatures(candidate, chain, page, z, dice, score))
         return out
 
     def _pool_keys(
@@ -517,14 +561,15 @@ class DispatchIndex:
                     (key, lo, hi, ANCHOR_RARE),
                 ):
                     votes[doc] += weights[key]
-        ranked = sorted(votes.items(), key=lambda kv: (-kv[1], kv[0]))[:TRANSLATION_POOL]
+        # The strongest few of a thousand or more (nsmallest is sorted()[:n], cheaper).
+        ranked = heapq.nsmallest(TRANSLATION_POOL, votes.items(), key=lambda kv: (-kv[1], kv[0]))
         if not word_votes:
             return ranked
         # Words add their own strongest candidates; they do not push out the others.
         total = {doc: votes.get(doc, 0.0) + v for doc, v in word_votes.items()}
         chosen = {doc for doc, _ in ranked}
-        extra = sorted(((d, v) for d, v in total.items() if d not in chosen),
-                       key=lambda kv: (-kv[1], kv[0]))[:WORD_POOL]
+        extra = heapq.nsmallest(WORD_POOL, ((d, v) for d, v in total.items() if d not in chosen),
+                                key=lambda kv: (-kv[1], kv[0]))
         return [(d, v + word_votes.get(d, 0.0)) for d, v in ranked] + extra
 
     def _dispatch_weights(
@@ -569,6 +614,57 @@ def _rarity(df: int, total: int) -> float:
     """1 for an anchor in one dispatch (or none), falling towards 0 for one in all of them."""
     df = max(df, 1)
     return math.log(1 + total / df) / math.log(1 + total) if total > 1 else 1.0
+
+
+# The rounded score reaches THRESHOLD from a weakest part of 0.9999 (translation_score);
+# a bound must fall short by more than this (and than float rounding) to rule one out.
+BOUND_SLACK = 0.999
+
+
+def chain_bound(
+    page_counts: Counter[int], counts: Counter[int], weight: Callable[[int], float]
+) -> tuple[float, set[int]]:
+    """The heaviest chain `align` could find, and the keys both sides hold.
+
+    A chain pairs each position at most once, so a key held p times by the page and d
+    times by the dispatch makes at most min(p, d) pairs, each weighing its weight
+    over sqrt(min(p, d)) (see align): at most its weight times sqrt(min(p, d)).
+    """
+    shared = counts.keys() & page_counts.keys()
+    bound = sum(weight(k) * min(page_counts[k], counts[k]) ** 0.5 for k in shared)
+    return bound, shared
+
+
+def pass_bounds(
+    page_counts: Counter[int],
+    keys: tuple[int, ...],
+    weight: Callable[[int], float],
+    weights: dict[int, float],
+    words: set[int],
+    page_mass: float,
+    page_bare: float,
+) -> tuple[float, float]:
+    """A candidate's heaviest possible chain and the least its Dice can be divided by.
+
+    The Dice is 2 * chain / (the page's own mass + the dispatch's mass). The page's
+    own mass is all of it when the dispatch holds one of the page's words, the mass
+    without words otherwise (at least); the dispatch's mass is at least that of the
+    keys it shares with the page, weighed as `_dispatch_weights` weighs them.
+    """
+    counts = Counter(keys)
+    bound, shared = chain_bound(page_counts, counts, weight)
+    own = page_mass if words & counts.keys() else page_bare
+    return bound, own + sum(weights.get(k, 0.0) * counts[k] ** 0.5 for k in shared)
+
+
+def could_pass(
+    chain_weight: float, dice_divisor: float, minima: tuple[float, float, float]
+) -> bool:
+    """Whether a chain this heavy (or lighter) could score THRESHOLD: its weight and its Dice
+    must both reach their minimum (the z, which rests on the other candidates, is not
+    bounded)."""
+    return (chain_weight >= BOUND_SLACK * minima[1]
+            and 2 * chain_weight / max(dice_divisor, 1e-9) >= BOUND_SLACK * minima[2])
 
 
 def _mass(keys: tuple[int, ...], weights: dict[int, float]) -> float:

@@ -70,6 +70,7 @@ def quoted_spans(text: str) -> tuple[tuple[int, int], ...]:
     return tuple(spans)
 
 
+@lru_cache(maxsize=1 << 18)  # a page's anchor keys repeat, and recur from page to page
 def stable_hash(key: str) -> int:
     """A 63-bit hash that is the same in every process (SQLite INTEGER, never negative)."""
     return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big") & _MASK
@@ -97,6 +98,7 @@ def _strip(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+@lru_cache(maxsize=8)  # asked of a page by its anchors and again by the matcher
 def script_of(text: str) -> str:
     """`han`, `kana` (Japanese), `cyrillic`, `latin` or `other`: what decides how names are read."""
     sample = text[:3000]
