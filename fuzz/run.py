@@ -8,7 +8,9 @@ Targets run one after another, each in its own process (libFuzzer owns the proce
 and exits it). Per target it prints executions, exec/s, distinct inputs, libFuzzer's
 coverage (`cov:` edges, `ft:` features), the corpus, and the outcome: `ok`, or a
 `crash`, `timeout` (one input over --timeout seconds), `oom` (over --rss-limit-mb),
-`hang` (the process stopped answering), with the reproducer's path. With `--keep`, new
+`hang` (the process stopped answering), with the reproducer's path. The memory limit is
+enforced here, on the process's current RSS: libFuzzer's own check reads the peak RSS,
+which on Linux a child inherits from a large parent (e.g. pytest). With `--keep`, new
 inputs accumulate in fuzz/work/<target>/, so long runs build on each other; otherwise
 they are dropped. Crash, timeout and OOM reproducers are always kept in
 fuzz/crashes/<target>/ (ignored by git).
@@ -18,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
+import hashlib
 import json
 import os
 import re
@@ -29,6 +33,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import psutil
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 # target → largest input libFuzzer may generate (bytes)
@@ -36,6 +42,7 @@ TARGETS = {"pages": 16384, "extract": 16384, "warc": 16384, "lists": 4096,
            "archives": 8192, "rulebook": 8192, "audit": 16384}
 OUTCOMES = {"fuzz target exited": "crash", "deadly signal": "crash", "timeout": "timeout",
             "out-of-memory": "oom"}
+POLL_SECONDS = 0.05  # how often the child's memory is looked at
 _STATUS = re.compile(r"^#(\d+)\s+(\w+)\s+(?:cov: (\d+) ft: (\d+) )?corp: (\d+)/(\S+)")
 
 
@@ -93,9 +100,14 @@ def _run(target: str, scratch: Path, crashes: Path, seed: int, runs: int | None,
     grown = HERE / "work" / target if keep else scratch / "corpus"
     grown.mkdir(parents=True, exist_ok=True)
     crashes.mkdir(parents=True, exist_ok=True)
-    flags = [f"-seed={seed}", f"-timeout={timeout}", f"-rss_limit_mb={rss_limit_mb}",
-             f"-max_len={TARGETS.get(target, 4096)}", f"-artifact_prefix={crashes}/",
-             "-print_final_stats=1", "-reload=0"]
+    # -rss_limit_mb=0: libFuzzer's check reads ru_maxrss, the *peak* RSS, which a child
+    # inherits across exec (from the parent's peak under vfork, its current RSS under fork),
+    # so a child of a big pytest was "out of memory" before its first input; _watch()
+    # enforces the limit on the current RSS instead. -malloc_limit_mb (one allocation over
+    # the limit, caught where a sanitizer provides malloc hooks) kept at its old default.
+    flags = [f"-seed={seed}", f"-timeout={timeout}", "-rss_limit_mb=0",
+             f"-malloc_limit_mb={rss_limit_mb}", f"-max_len={TARGETS.get(target, 4096)}",
+             f"-artifact_prefix={crashes}/", "-print_final_stats=1", "-reload=0"]
     dictionary = HERE / "dicts" / f"{target}.dict"
     if dictionary.exists():
         flags.append(f"-dict={dictionary}")
@@ -113,22 +125,70 @@ def _run(target: str, scratch: Path, crashes: Path, seed: int, runs: int | None,
     wall = (seconds or 0) + 120 + (timeout * 2 if runs else 0) + (runs or 0) * timeout
     started = time.monotonic()
     with open(scratch / "log", "wb") as log:
-        try:
-            subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                           timeout=wall, check=False)
-            hung = False
-        except subprocess.TimeoutExpired:
-            hung = True
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT)
+        stopped, used_mb = _watch(child, rss_limit_mb, started + wall)
     result = _summary(target, (scratch / "log").read_text("utf-8", "replace"), scratch)
     result.seconds = time.monotonic() - started
-    if hung:
+    if stopped == "hang":
         result.outcome = "hang"
-        kept = crashes / "hang-input"
-        shutil.copyfile(scratch / "current", kept)
-        _attach(result, kept)
+        _attach_current(result, scratch, crashes / "hang-input")
+    elif stopped == "oom":
+        # killed mid-input, libFuzzer wrote nothing: the harness's copy of the input is it
+        result.outcome = "oom"
+        current = scratch / "current"
+        name = hashlib.sha1(current.read_bytes()).hexdigest() if current.exists() else "input"
+        _attach_current(result, scratch, crashes / f"oom-{name}")
+        log_tail = (scratch / "log").read_text("utf-8", "replace")[-4000:]
+        result.detail = (f"out-of-memory: the process used {used_mb} MB, over the "
+                         f"{rss_limit_mb} MB limit (--rss-limit-mb); killed by run.py\n"
+                         f"{log_tail}")
     if not result.exec_per_sec and result.seconds:
         result.exec_per_sec = result.executions / result.seconds
     return result
+
+
+def _watch(child: subprocess.Popen[bytes], rss_limit_mb: int,
+           deadline: float) -> tuple[str | None, int]:
+    """Wait for `child`, killing it when its current RSS passes the limit or it outlives
+    `deadline`; say why it was killed ("oom", "hang" or None) and the RSS last seen (MB).
+
+    The RSS of the child and its descendants, not ru_maxrss: the peak is inherited.
+    """
+    watched = psutil.Process(child.pid)
+    used_mb = 0
+    try:
+        while True:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                child.wait(timeout=POLL_SECONDS)
+                return None, used_mb
+            used_mb = _rss_mb(watched)
+            if rss_limit_mb and used_mb > rss_limit_mb:
+                return "oom", used_mb
+            if time.monotonic() > deadline:
+                return "hang", used_mb
+    finally:
+        if child.returncode is None:  # stopped here, or interrupted: leave nothing running
+            for process in [*_descendants(watched), watched]:  # listed before orphaned
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+            child.wait()
+
+
+def _descendants(process: psutil.Process) -> list[psutil.Process]:
+    try:
+        return process.children(recursive=True)
+    except psutil.Error:  # ended meanwhile
+        return []
+
+
+def _rss_mb(process: psutil.Process) -> int:
+    """Current resident memory of `process` and its descendants, in MB (0 once it ended)."""
+    total = 0
+    for one in [process, *_descendants(process)]:
+        with contextlib.suppress(psutil.Error):
+            total += one.memory_info().rss
+    return total >> 20
 
 
 def _summary(target: str, log: str, scratch: Path) -> Result:
@@ -166,6 +226,14 @@ def _attach(result: Result, path: Path) -> None:
     result.reproducer = str(path)
     if path.exists():
         result.reproducer_base64 = base64.b64encode(path.read_bytes()).decode()
+
+
+def _attach_current(result: Result, scratch: Path, kept: Path) -> None:
+    """Keep the input the harness recorded as being tried when the child was killed."""
+    current = scratch / "current"
+    if current.exists():
+        shutil.copyfile(current, kept)
+        _attach(result, kept)
 
 
 def _failure_text(log: str) -> str:

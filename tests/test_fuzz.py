@@ -12,6 +12,9 @@ from __future__ import annotations
 import base64
 import importlib
 import importlib.util
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -62,6 +65,38 @@ def test_the_runner_reports_a_failing_target_with_its_reproducer(how: str, tmp_p
     assert result.outcome == how, result.detail
     assert result.reproducer and Path(result.reproducer).parent == tmp_path
     assert base64.b64decode(result.reproducer_base64 or "").startswith(b"!")
+
+
+# A parent that touched 1 GB and freed it: its child inherits the 1 GB peak (ru_maxrss)
+# across exec, which libFuzzer's -rss_limit_mb used to read as the child's own memory.
+_FROM_A_BIG_PARENT = """
+import json, resource, sys
+from dataclasses import asdict
+from pathlib import Path
+from fuzz.run import run_target
+
+hoard = bytearray(1 << 30)
+for at in range(0, len(hoard), 4096):
+    hoard[at] = 1
+del hoard
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss >> 10
+result = run_target("canary", seed=int(sys.argv[1]), runs=5000, timeout=2, rss_limit_mb=512,
+                    artifacts=Path(sys.argv[2]), env={"FUZZ_CANARY": sys.argv[3]})
+print(json.dumps({"peak_mb": peak_mb, **asdict(result)}))
+"""
+
+
+@needs_atheris
+@pytest.mark.parametrize("how", ["timeout", "oom"])
+def test_the_parent_s_peak_memory_is_not_the_child_s(how: str, tmp_path: Path) -> None:
+    """A big pytest process made the timeout canary report `oom` (a flaky test)."""
+    done = subprocess.run([sys.executable, "-c", _FROM_A_BIG_PARENT, str(SEED), str(tmp_path),
+                           how], cwd=Path(harness.__file__).parent.parent, capture_output=True,
+                          text=True, timeout=300, check=True)
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["peak_mb"] > 1000  # the parent really was over the limit
+    assert result["outcome"] == how, result["detail"]
+    assert base64.b64decode(result["reproducer_base64"] or "").startswith(b"!")
 
 
 # Inputs the fuzzer found, each replayed through its target's `one_input` (no atheris
