@@ -44,6 +44,17 @@ def test_two_workers_match_one_in_order(rulebook: Rulebook) -> None:
     assert [r.page.raw for r in pooled if isinstance(r, PageResult)] == \
         [r.page.raw for r in serial if isinstance(r, PageResult)]
     assert all(r.page.raw for r in pooled if isinstance(r, PageResult))
+    # Pages with findings keep their text; the others come home with their identity only.
+    pairs = [(p, s) for p, s in zip(pooled, serial, strict=True) if isinstance(p, PageResult)]
+    assert any(s.findings for _, s in pairs) and any(not s.findings for _, s in pairs)
+    for pool_result, serial_result in pairs:
+        assert isinstance(serial_result, PageResult)
+        if serial_result.findings:
+            assert pool_result.document == serial_result.document
+        else:
+            assert pool_result.document.text == "" and pool_result.document.blocks == ()
+            assert pool_result.document.published == serial_result.document.published
+            assert pool_result.document.canonical_url == serial_result.document.canonical_url
 
 
 def test_page_time_limit_turns_a_slow_page_into_an_error(rulebook: Rulebook) -> None:

@@ -5,6 +5,8 @@ window of futures), so memory does not grow with the number of pages. Each
 worker receives the rulebook once and opens the dispatch index once. Each
 page gets a time limit enforced inside the worker; a page that runs over it,
 or crashes its worker, becomes an error record and the audit goes on.
+Results come home light: without the page's bytes (the parent has them), and
+without the text and blocks of a page that has no finding (as from Spark).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..audit import audit_page, safely
-from ..model import Page, PageError, PageResult
+from ..model import Document, Page, PageError, PageResult
 from ..rulebook import Rulebook
 
 PAGE_TIME_LIMIT = 120.0  # seconds; a page taking longer is reported, not waited for
@@ -78,11 +80,29 @@ def _init_worker(rulebook: Rulebook, index_path: str | None, audit_time: dt.date
                    limit=limit)
 
 
+def slim(result: PageResult | PageError) -> PageResult | PageError:
+    """Drop the page's bytes and text when it has no finding: only its identity goes home.
+
+    Most pages have no finding; their text and blocks are most of what a result
+    weighs, and unpickling them in the parent is the parent's largest cost per page.
+    """
+    if isinstance(result, PageError) or result.findings:
+        return result
+    page = dataclasses.replace(result.page, raw=b"")
+    document = Document(
+        text="", blocks=(), title=result.document.title, lang=result.document.lang,
+        declared_lang=result.document.declared_lang, meta=(),
+        canonical_url=result.document.canonical_url, site_name=result.document.site_name,
+        published=result.document.published, links=(), ad_signals=(),
+    )
+    return dataclasses.replace(result, page=page, document=document)
+
+
 def _work(page: Page | PageError) -> PageResult | PageError:
     # safely() catches everything but the alarm, which audit_with_limit handles
-    result = audit_with_limit(page, _WORKER["rulebook"], _WORKER["audit_time"], _WORKER["index"],
-                              _WORKER["limit"])
-    if isinstance(result, PageResult):
+    result = slim(audit_with_limit(page, _WORKER["rulebook"], _WORKER["audit_time"],
+                                   _WORKER["index"], _WORKER["limit"]))
+    if isinstance(result, PageResult) and result.page.raw:
         # The parent holds the page's bytes already: sending them back would double the
         # traffic between processes, which bounds the speed-up of a second worker.
         result = dataclasses.replace(result, page=dataclasses.replace(result.page, raw=b""))

@@ -26,10 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..ingest.pages import iter_pages
-from ..model import Document, Page, PageError, PageResult
+from ..model import Page, PageError, PageResult
 from ..report.records import error_record, finding_record
 from ..rulebook import Rulebook
-from .local import PAGE_TIME_LIMIT, audit_with_limit, open_index
+from .local import PAGE_TIME_LIMIT, audit_with_limit, open_index, slim
 
 LOCAL_SCHEMES = ("", "file")
 _EXECUTOR_INDEX: dict[str, Any] = {}
@@ -42,20 +42,6 @@ def is_local(uri: str) -> bool:
 def local_path(uri: str) -> Path:
     parts = urlsplit(uri)
     return Path(parts.path) if parts.scheme == "file" else Path(uri)
-
-
-def slim(result: PageResult | PageError) -> PageResult | PageError:
-    """Drop the page's bytes and text when it has no finding: only its identity goes home."""
-    if isinstance(result, PageError) or result.findings:
-        return result
-    page = dataclasses.replace(result.page, raw=b"")
-    document = Document(
-        text="", blocks=(), title=result.document.title, lang=result.document.lang,
-        declared_lang=result.document.declared_lang, meta=(),
-        canonical_url=result.document.canonical_url, site_name=result.document.site_name,
-        published=result.document.published, links=(), ad_signals=(),
-    )
-    return dataclasses.replace(result, page=page, document=document)
 
 
 def _executor_index(index_name: str | None) -> Any:
