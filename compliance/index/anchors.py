@@ -59,10 +59,12 @@ _MAGNITUDES = [
                 r"|тисяч\w*)\b"), 3),
 ]
 _CJK_MAGNITUDE = {"万": 4, "萬": 4, "亿": 8, "億": 8, "千": 3, "百万": 6, "兆": 12}
+_CJK_MAGNITUDE_LONGEST_FIRST = sorted(_CJK_MAGNITUDE.items(), key=lambda kv: -len(kv[0]))
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+|(?<![\w.])[@#][A-Za-z_]\w{2,}")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+_FROM_KANA = re.compile("[\u3040-\U0010ffff]")
 _KANA_OR_HAN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々ー]")
 
 
@@ -134,21 +136,28 @@ def _number_kind(value: Decimal) -> str:
 def _numbers(text: str) -> list[Anchor]:
     out = []
     for match in _NUMBER.finditer(text):
-        value = canonical_number(match.group(0))
-        if value is None:
+        read = _read_number(match.group())
+        if read is None:
             continue
+        value, key, kind = read
         start, end = match.span()
-        out.append(Anchor(number_key(value), _number_kind(value), start, end))
+        out.append(Anchor(key, kind, start, end))
         scaled = _scaled(text, end, value)
         if scaled is not None:
             out.append(Anchor(number_key(scaled), "num", start, end))
     return out
 
 
+@lru_cache(maxsize=1 << 14)  # "2", "10", "2024": the same numbers on page after page
+def _read_number(raw: str) -> tuple[Decimal, str, str] | None:
+    value = canonical_number(raw)
+    return None if value is None else (value, number_key(value), _number_kind(value))
+
+
 def _scaled(text: str, end: int, value: Decimal) -> Decimal | None:
     tail = text[end : end + 24]
     stripped = tail.lstrip(" \u00a0")
-    for cjk, power in sorted(_CJK_MAGNITUDE.items(), key=lambda kv: -len(kv[0])):
+    for cjk, power in _CJK_MAGNITUDE_LONGEST_FIRST:
         if tail.startswith(cjk):
             return value.scaleb(power)
     lowered = stripped.lower()
@@ -186,13 +195,16 @@ def _dates(text: str, lang: str | None) -> list[Anchor]:
                 out.append(Anchor(f"d:{month:02d}-{value:02d}", "date", *span))
         elif word in weekdays:
             out.append(Anchor(f"w:{weekdays[word]}", "wday", *match.span()))
-    for pattern, order in ((_ISO_DATE, (2, 3)), (_NUMERIC_DATE, (2, 1)), (_CJK_DATE, (1, 2))):
+    cjk = _FROM_KANA.search(text) is not None  # CJK dates and weekdays need CJK characters
+    patterns = ((_ISO_DATE, (2, 3)), (_NUMERIC_DATE, (2, 1))) + (((_CJK_DATE, (1, 2)),) if cjk
+                                                                 else ())
+    for pattern, order in patterns:
         for match in pattern.finditer(text):
             month, day = int(match.group(order[0])), int(match.group(order[1]))
             if 1 <= month <= 12 and 1 <= day <= 31:
                 out.append(Anchor(f"m:{month:02d}", "month", *match.span()))
                 out.append(Anchor(f"d:{month:02d}-{day:02d}", "date", *match.span()))
-    for match in _CJK_WEEKDAY.finditer(text):
+    for match in _CJK_WEEKDAY.finditer(text) if cjk else ():
         if match.group(2) and not match.group(0).endswith("曜") and not _opens(text, match):
             continue
         day = _CJK_WEEKDAY_NUM[match.group(1) or match.group(2)]
@@ -249,7 +261,9 @@ def _day_near(text: str, match: re.Match[str]) -> tuple[int, int, int] | None:
 
 
 def _urls(text: str) -> list[Anchor]:
-    out = []
+    out: list[Anchor] = []
+    if not ("http" in text or "www." in text or "@" in text or "#" in text):
+        return out  # what every address or handle starts with (a scan far cheaper than _URL's)
     for match in _URL.finditer(text):
         raw = match.group(0).rstrip(".,;:!?")
         key = re.sub(r"^(?:https?://)?(?:www\.)?", "", raw.lower()).rstrip("/")
@@ -294,15 +308,18 @@ def _is_name_case(raw: str) -> bool:
 
 def _names(text: str) -> list[Anchor]:
     """Capitalised words (not sentence-initial common words), acronyms, and joined pairs."""
-    words = list(_WORD.finditer(text))
-    if _KANA_OR_HAN.search(text):  # most pages have none: no word to test then
-        words = [m for m in words if not _KANA_OR_HAN.search(m.group(0))]
-    lower_forms = {fold(w) for w in {m.group(0) for m in words} if w[:1].islower()}
+    cjk = _KANA_OR_HAN.search(text) is not None  # most pages have none: no word to test then
+    lower_forms = {fold(w) for w in set(_WORD.findall(text))
+                   if w[:1].islower() and not (cjk and _KANA_OR_HAN.search(w))}
     calendar_words = _month_and_day_names()
     out: list[Anchor] = []
     previous: tuple[int, int] | None = None  # span of the name just before
-    for m in words:
-        raw = m.group(0)
+    # A word between two names keeps them apart by itself (see the joined test below):
+    # the words that can be no name are passed over without further ado.
+    for m in _WORD.finditer(text):
+        raw = m.group()
+        if raw[0].islower() or (cjk and _KANA_OR_HAN.search(raw)):
+            continue
         if len(raw) >= 2 and raw.isupper() and raw.isalpha():
             out.append(Anchor("a:" + anyascii(raw).lower(), "acro", *m.span()))
             previous = None
@@ -310,19 +327,25 @@ def _names(text: str) -> list[Anchor]:
         if not _is_name_case(raw):
             previous = None
             continue
-        folded = fold(raw)
+        folded, key = _name_forms(raw)
         if folded in lower_forms or folded in calendar_words:
             previous = None
             continue
-        key = skeleton(raw)
-        if len(key) >= 3:
-            out.append(Anchor("p:" + key, "name", *m.span()))
+        if key:
+            out.append(Anchor(key, "name", *m.span()))
         if previous is not None and text[previous[1] : m.start()] in (" ", "-", "\u00a0"):
             joined = skeleton(text[previous[0] : m.end()])
             if len(joined) >= 4:
                 out.append(Anchor("j:" + joined, "joined", previous[0], m.end()))
         previous = m.span()
     return out
+
+
+@lru_cache(maxsize=1 << 16)  # capitalised words (German nouns too) recur from page to page
+def _name_forms(raw: str) -> tuple[str, str | None]:
+    """The folded word, and its name key when its skeleton is long enough to mean anything."""
+    key = skeleton(raw)
+    return fold(raw), "p:" + key if len(key) >= 3 else None
 
 
 def _han_readings(text: str) -> list[Anchor]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from functools import cached_property
 
-from .text import Token, tokens
+from .text import Token, token_texts, tokens
 
 K = 5  # tokens per shingle
 W = 8  # winnowing window: shared passages of K + W - 1 = 12 tokens are always found
@@ -25,11 +26,16 @@ _TOP = pow(_BASE, K - 1, _PRIME)
 
 @dataclass(frozen=True)
 class Shingles:
-    """The tokens of a text and the hash of the shingle starting at each token."""
+    """The hash of the shingle starting at each token of a text, and the tokens' weights."""
 
-    tokens: tuple[Token, ...]
+    text: str
     hashes: tuple[int, ...]
     weights: tuple[float, ...]  # words each token counts for (see word_weight)
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        """The tokens with their offsets: only a page compared with a dispatch needs them."""
+        return tuple(tokens(self.text))
 
     def winnowed(self) -> set[int]:
         return winnow(self.hashes)
@@ -37,8 +43,8 @@ class Shingles:
 
 def shingles(text: str) -> Shingles:
     """Rolling polynomial hash of each K-token window (stable across processes)."""
-    toks = tokens(text)
-    words = [zlib.crc32(t.text.encode()) for t in toks]
+    texts = token_texts(text)
+    words = [zlib.crc32(t.encode()) for t in texts]
     hashes = []
     if len(words) >= K:
         h = 0
@@ -48,8 +54,9 @@ def shingles(text: str) -> Shingles:
         for i in range(K, len(words)):
             h = ((h - words[i - K] * _TOP) * _BASE + words[i]) % _PRIME
             hashes.append((h * _MULT) & _MASK)
-    weights = tuple(word_weight(t) for t in toks) if _has_cjk(text) else (1.0,) * len(toks)
-    return Shingles(tuple(toks), tuple(hashes), weights)
+    weights = (tuple(word_weight(t) for t in texts) if _has_cjk(text)
+               else (1.0,) * len(texts))
+    return Shingles(text, tuple(hashes), weights)
 
 
 _FROM_KANA = re.compile("[\u3040-\U0010ffff]")
@@ -67,6 +74,6 @@ def winnow(hashes: tuple[int, ...] | list[int]) -> set[int]:
     return {min(hashes[i : i + W]) for i in range(len(hashes) - W + 1)}
 
 
-def word_weight(token: Token) -> float:
+def word_weight(text: str) -> float:
     """A CJK character carries about half a word."""
-    return 0.5 if token.text >= "\u3040" and len(token.text) == 1 else 1.0
+    return 0.5 if text >= "\u3040" and len(text) == 1 else 1.0

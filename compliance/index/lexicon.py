@@ -380,6 +380,7 @@ def use_directory(directory: Path) -> None:
         _LEXICA.clear()
     available.cache_clear()
     word_langs.cache_clear()
+    _keys.cache_clear()
 
 
 @lru_cache(maxsize=1)
@@ -401,23 +402,33 @@ def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
     if lang == "en":
         if not available():
             return []
-        out = []
-        for m in _EN_WORD.finditer(text.lower()):
-            key = english_key(m.group(0))
-            if key:
-                out.append(("c:" + key, m.start(), m.end()))
-        return out
-    lex = lexicon(lang)
-    if lex is None:
-        return []
+        pattern, source = _EN_WORD, text.lower()
+    else:
+        lex = lexicon(lang)
+        if lex is None:
+            return []
+        if lang == "ja":
+            out: list[tuple[str, int, int]] = []
+            for m in _JA_RUN.finditer(text):
+                for word, at in lex.segment(m.group(0)):
+                    start = m.start() + at
+                    out.extend((key, start, start + len(word)) for key in _keys(lang, word))
+            return out
+        pattern, source = _WORD, text
     out = []
-    if lang == "ja":
-        for m in _JA_RUN.finditer(text):
-            for word, at in lex.segment(m.group(0)):
-                start = m.start() + at
-                out.extend(("c:" + key, start, start + len(word)) for key in lex.english(word))
-        return out
-    for m in _WORD.finditer(text):
-        for key in lex.english(m.group(0)):
-            out.append(("c:" + key, m.start(), m.end()))
+    for m in pattern.finditer(source):
+        keys = _keys(lang, m.group())
+        if keys:
+            start, end = m.span()
+            out.extend([(key, start, end) for key in keys])
     return out
+
+
+@lru_cache(maxsize=1 << 18)  # most of a page's words were seen on pages before it
+def _keys(lang: str, word: str) -> tuple[str, ...]:
+    """The anchor keys ("c:" and an English stem) of one word of `lang`."""
+    if lang == "en":
+        key = english_key(word)
+        return ("c:" + key,) if key else ()
+    lex = lexicon(lang)
+    return tuple("c:" + key for key in lex.english(word)) if lex else ()
