@@ -93,6 +93,8 @@ DATE_WINDOW = (-45, 3)  # days around the page's date for common anchors
 COPY_CANDIDATES = 5
 TRANSLATION_POOL = 30  # candidates whose scores calibrate the best (runners-up)
 ALIGNED = 12  # of which the strongest are aligned in order
+DF_CACHE = 1 << 20  # anchor document frequencies kept in memory (see _dfs)
+ROW_CACHE = 20_000  # decoded candidate rows kept in memory (see _pool_rows)
 
 
 class IndexFileError(RuntimeError):
@@ -140,6 +142,13 @@ class DispatchIndex:
         self._db = connection
         self.path = path
         self.read_only = read_only
+        # Read-side caches (anchor df, decoded pool rows, dispatch count): keys and
+        # candidates recur from page to page. Any commit, ours or another process's,
+        # empties them (see `_fresh`).
+        self._df_cache: dict[int, int] = {}
+        self._row_cache: dict[int, tuple[str, str | None, tuple[int, ...], Counter[int]]] = {}
+        self._total: int | None = None
+        self._version: int | None = None
 
     # ------------------------------------------------------------ opening
 
@@ -210,6 +219,8 @@ class DispatchIndex:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            self._forget()
         return AddResult(added, replaced)
 
     def remove(self, ids: Iterable[str]) -> list[str]:
@@ -229,7 +240,30 @@ class DispatchIndex:
         except BaseException:
             db.execute("ROLLBACK")
             raise
+        finally:
+            self._forget()
         return missing
+
+    def _forget(self) -> None:
+        """Empty the read-side caches: the index they were read from has changed."""
+        self._df_cache.clear()
+        self._row_cache.clear()
+        self._total = None
+        self._version = None
+
+    def _fresh(self) -> None:
+        """Keep the caches only while no connection has committed since they were filled
+        (`PRAGMA data_version` moves on another connection's commit; ours call `_forget`)."""
+        version = self._db.execute("PRAGMA data_version").fetchone()[0]
+        if version != self._version:
+            self._forget()
+            self._version = version
+
+    def _count(self) -> int:
+        """The number of dispatches, counted once per state of the index."""
+        if self._total is None:
+            self._total = len(self)
+        return self._total
 
     def _writable(self) -> None:
         if self.read_only:
@@ -329,6 +363,7 @@ class DispatchIndex:
         text = document.text
         if not text.strip():
             return []
+        self._fresh()
         page_shingles = shingles(text)
         found = self._copies(text, page_shingles)
         if not any(m.page_coverage >= 0.5 for m in found):
@@ -338,11 +373,21 @@ class DispatchIndex:
 
     def _copies(self, text: str, page: Shingles) -> list[DispatchMatch]:
         hits: Counter[int] = Counter()
-        query = "SELECT doc FROM shingle WHERE hash=? LIMIT ?"
-        for h in page.winnowed():
-            docs = self._db.execute(query, (h, SHINGLE_CAP + 1)).fetchall()
-            if len(docs) <= SHINGLE_CAP:
-                hits.update(doc for (doc,) in docs)
+        winnowed = page.winnowed()
+        held: defaultdict[int, list[int]] = defaultdict(list)
+        if winnowed:
+            # One query for all of them (rows come by hash, then doc, as one query each
+            # would return them); a shingle in more than SHINGLE_CAP dispatches adds none.
+            marks = ",".join("?" * len(winnowed))
+            for h, doc in self._db.execute(
+                f"SELECT hash, doc FROM shingle WHERE hash IN ({marks})",  # nosec B608
+                tuple(winnowed),
+            ):
+                held[h].append(doc)
+        for h in winnowed:  # the same order as before: ties in most_common keep it
+            docs = held.get(h)
+            if docs and len(docs) <= SHINGLE_CAP:
+                hits.update(docs)
         out = []
         for doc, _ in hits.most_common(COPY_CANDIDATES):
             candidate = self._candidate(doc)
@@ -372,6 +417,7 @@ class DispatchIndex:
         on candidates that cannot reach it (see `could_pass`): a page none of whose
         candidates can is not aligned at all.
         """
+        self._fresh()
         text = document.text
         anchors = extract_anchors(text, document.lang)
         if not anchors:
@@ -381,7 +427,7 @@ class DispatchIndex:
         )
         kinds = {k: a.kind for k, a in zip(page.keys, anchors, strict=True)}
         df = self._dfs(set(page.keys))
-        total = max(len(self), 1)
+        total = max(self._count(), 1)
         weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
         for k, kind in kinds.items():
             # A word no dispatch has weighs nothing in the page's mass; a common one
@@ -393,11 +439,12 @@ class DispatchIndex:
         align_keys = (tuple(-1 if k in dropped else k for k in page.keys) if dropped
                       else page.keys)
         pool = self._translation_pool(page, df, weights, day_number(document.published), words)
-        rows = self._pool_keys(pool)
-        langs = {doc: lang for doc, _, _, lang, _ in rows}
+        rows = self._pool_rows(pool)
+        langs = {row[0]: row[3] for row in rows}
+        key_counts = {row[0]: row[5] for row in rows}
         page_script = {"han": "zh", "kana": "ja"}.get(script_of(text))
         eligible = [
-            (doc, vote, keys) for doc, vote, ident, lang, keys in rows
+            (doc, vote, keys) for doc, vote, ident, lang, keys, _ in rows
             if ident not in exclude and not (document.lang and lang == document.lang)
         ]
         to_align = eligible[:ALIGNED]
@@ -433,7 +480,7 @@ class DispatchIndex:
                 minima = calibration(document.lang or page_script, langs[doc],
                                      langs[doc] in lexical_langs)
                 bound, divisor = pass_bounds(page_counts, keys, weigh(doc), weights, words,
-                                             page_mass, page_bare)
+                                             page_mass, page_bare, key_counts[doc])
                 if not could_pass(bound, divisor, minima):
                     continue
                 chains[doc] = align(page_keys, keys, weigh(doc))
@@ -449,7 +496,7 @@ class DispatchIndex:
         ranked = [(chain, doc, rank, scores) for rank, (chain, doc) in enumerate(aligned[:top])]
         # A language without a dictionary shares no words; one with a small dictionary
         # (Russian) shares few: either is ranked against the others' chains without words.
-        wordless = {doc for doc, _, _, lang, _ in rows
+        wordless = {doc for doc, _, _, lang, _, _ in rows
                     if lang not in word_langs() or lang in CYRILLIC_LANGS}
         if passing_only and not wordless & hopeful:
             # Their re-alignment only ranks them, and none of them can pass. Nothing after
@@ -500,27 +547,48 @@ class DispatchIndex:
         self, pool: list[tuple[int, float]]
     ) -> list[tuple[int, float, str, str | None, tuple[int, ...]]]:
         """Id, language and anchor keys of the pool's dispatches, strongest vote first."""
+        return [row[:5] for row in self._pool_rows(pool)]  # type: ignore[misc]
+
+    def _pool_rows(
+        self, pool: list[tuple[int, float]]
+    ) -> list[tuple[int, float, str, str | None, tuple[int, ...], Counter[int]]]:
+        """`_pool_keys` with each dispatch's key counts; decoded rows are kept (a pool's
+        dispatches recur from page to page), and only the others are read."""
         if not pool:
             return []
-        votes = dict(pool)
-        marks = ",".join("?" * len(pool))
-        rows = self._db.execute(
-            f"SELECT doc, id, lang, anchor_keys FROM dispatch WHERE doc IN ({marks})",  # nosec B608
-            tuple(votes),
-        ).fetchall()
-        out = [(doc, votes[doc], ident, lang, tuple(array("q", blob)))
-               for doc, ident, lang, blob in rows]
-        order = {doc: at for at, (doc, _) in enumerate(pool)}
-        out.sort(key=lambda row: order[row[0]])  # the pool's order (see _translation_pool)
-        return out
+        cache = self._row_cache
+        missing = [doc for doc, _ in pool if doc not in cache]
+        if missing:
+            if len(cache) + len(missing) > ROW_CACHE:
+                cache.clear()
+            marks = ",".join("?" * len(missing))
+            for doc, ident, lang, blob in self._db.execute(
+                f"SELECT doc, id, lang, anchor_keys FROM dispatch WHERE doc IN ({marks})",  # nosec B608
+                missing,
+            ):
+                keys = tuple(array("q", blob))
+                cache[doc] = (ident, lang, keys, Counter(keys))
+        # The pool's order (see _translation_pool); a doc the table lacks has no row.
+        return [(doc, vote, *cache[doc]) for doc, vote in pool if doc in cache]
 
     def _dfs(self, keys: set[int]) -> dict[int, int]:
+        """Document frequencies of the keys held by some dispatch (a key none holds is
+        absent); each key is read once per state of the index, its absence too."""
         if not keys:
             return {}
-        marks = ",".join("?" * len(keys))
-        rows = self._db.execute(f"SELECT hash, df FROM anchor_df WHERE hash IN ({marks})",  # nosec B608
-                                tuple(keys))
-        return dict(rows.fetchall())
+        cache = self._df_cache
+        missing = [k for k in keys if k not in cache]
+        if missing:
+            if len(cache) + len(missing) > DF_CACHE:
+                cache.clear()
+                missing = list(keys)
+            marks = ",".join("?" * len(missing))
+            rows = self._db.execute(f"SELECT hash, df FROM anchor_df WHERE hash IN ({marks})",  # nosec B608
+                                    missing)
+            for k in missing:
+                cache[k] = 0
+            cache.update(rows.fetchall())
+        return {k: df for k in keys if (df := cache[k])}
 
     def _translation_pool(
         self,
@@ -643,6 +711,7 @@ def pass_bounds(
     words: set[int],
     page_mass: float,
     page_bare: float,
+    counts: Counter[int] | None = None,
 ) -> tuple[float, float]:
     """A candidate's heaviest possible chain and the least its Dice can be divided by.
 
@@ -650,8 +719,10 @@ def pass_bounds(
     own mass is all of it when the dispatch holds one of the page's words, the mass
     without words otherwise (at least); the dispatch's mass is at least that of the
     keys it shares with the page, weighed as `_dispatch_weights` weighs them.
+    `counts`: the dispatch's key counts when already at hand (Counter(keys)).
     """
-    counts = Counter(keys)
+    if counts is None:
+        counts = Counter(keys)
     bound, shared = chain_bound(page_counts, counts, weight)
     own = page_mass if words & counts.keys() else page_bare
     return bound, own + sum(weights.get(k, 0.0) * counts[k] ** 0.5 for k in shared)
