@@ -65,17 +65,30 @@ def align(
         key: weight(key) / min(len(wanted[key]), len(positions)) ** 0.5
         for key, positions in where.items()
     }
+    # `_prefix_max` and `_update` are written out inline: this loop runs for every
+    # shared position of every aligned candidate, and the calls were half its cost.
+    end = size + 1
     for i, key in visits:
         pair_weight = pair_weights[key]
         # Descending j: pairs of the same page position must not chain with each other.
         for j in reversed(where[key]):
-            prior, prior_at = _prefix_max(tree, tree_at, j)
+            prior, prior_at = 0.0, -1
+            k = j
+            while k > 0:
+                if tree[k] > prior:
+                    prior, prior_at = tree[k], tree_at[k]
+                k -= k & -k
             total = prior + pair_weight
+            at = len(pairs)
             pairs.append((i, j))
             back.append(prior_at)
-            _update(tree, tree_at, j + 1, total, len(pairs) - 1)
+            k = j + 1
+            while k < end:
+                if total > tree[k]:
+                    tree[k], tree_at[k] = total, at
+                k += k & -k
             if total > best:
-                best, best_at = total, len(pairs) - 1
+                best, best_at = total, at
     chain = []
     at = best_at
     while at >= 0:

@@ -428,13 +428,19 @@ class DispatchIndex:
         kinds = {k: a.kind for k, a in zip(page.keys, anchors, strict=True)}
         df = self._dfs(set(page.keys))
         total = max(self._count(), 1)
-        weights = {k: BASE_WEIGHT[kinds[k]] * _rarity(df.get(k, 0), total) for k in kinds}
-        for k, kind in kinds.items():
-            # A word no dispatch has weighs nothing in the page's mass; a common one
-            # ("said", "government") is not worth aligning.
-            if kind == "word" and (not df.get(k) or _rarity(df[k], total) < WORD_RARITY_MIN):
-                weights[k] = 0.0
-        words = {k for k, kind in kinds.items() if kind == "word"}
+        weights: dict[int, float] = {}
+        words: set[int] = set()
+        for k, kind in kinds.items():  # one pass: weights, in the order of `kinds`, and words
+            n = df.get(k, 0)
+            rarity = _rarity(n, total)
+            if kind == "word":
+                words.add(k)
+                # A word no dispatch has weighs nothing in the page's mass; a common one
+                # ("said", "government") is not worth aligning.
+                if not n or rarity < WORD_RARITY_MIN:
+                    weights[k] = 0.0
+                    continue
+            weights[k] = BASE_WEIGHT[kind] * rarity
         dropped = {k for k in words if not weights[k]}
         align_keys = (tuple(-1 if k in dropped else k for k in page.keys) if dropped
                       else page.keys)
