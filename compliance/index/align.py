@@ -65,8 +65,8 @@ def align(
         key: weight(key) / min(len(wanted[key]), len(positions)) ** 0.5
         for key, positions in where.items()
     }
-    # `_prefix_max` and `_update` are written out inline: this loop runs for every
-    # shared position of every aligned candidate, and the calls were half its cost.
+    # The Fenwick query (best chain ending before j) and update are written out inline:
+    # this loop runs for every shared position of every candidate, and calls were half its cost.
     end = size + 1
     for i, key in visits:
         pair_weight = pair_weights[key]
@@ -96,19 +96,3 @@ def align(
         at = back[at]
     return Chain(tuple(reversed(chain)), best)
 
-
-def _prefix_max(tree: list[float], tree_at: list[int], j: int) -> tuple[float, int]:
-    """Best chain ending at a dispatch position < j."""
-    best, best_at = 0.0, -1
-    while j > 0:
-        if tree[j] > best:
-            best, best_at = tree[j], tree_at[j]
-        j -= j & -j
-    return best, best_at
-
-
-def _update(tree: list[float], tree_at: list[int], j: int, value: float, at: int) -> None:
-    while j < len(tree):
-        if value > tree[j]:
-            tree[j], tree_at[j] = value, at
-        j += j & -j
