@@ -411,6 +411,29 @@ def test_dictionary_words_pivot_into_english(dictionaries: Path) -> None:
     assert "word" in {a.kind for a in extract_anchors("The storm damaged the harbour", "en")}
 
 
+def test_a_headword_with_several_entries_reads_them_all(tmp_path: Path) -> None:
+    from compliance.index.lexicon import DictdFile
+
+    # "Bank" (a bench) and "bank" (a money bank) share one lowercased index headword.
+    _write_dictd(tmp_path, "deu-eng", {"Bank": "bench", "bank": "bank <n>, shore",
+                                       "Ufer": "shore"}, chunk=16)
+    book = DictdFile(tmp_path / "freedict-deu-eng")
+    assert [d.splitlines()[1] for d in book.definitions("bank")] == ["bench", "bank <n>, shore"]
+    assert book.english("bank") == ("bench", "bank", "shor")
+    assert book.definitions("absent") == [] and book.english("absent") == ()
+
+
+def test_stemming_removes_the_longest_ending_that_leaves_three_letters() -> None:
+    from compliance.index.lexicon import stem
+
+    assert stem("Regierungen", "de") == "regier"  # "ungen", not "en" or "n"
+    assert stem("Haus", "de") == "hau"
+    assert stem("ungen", "de") == "ung"  # "ungen" would leave nothing: "en" is removed
+    assert stem("les", "fr") == "les"  # no ending leaves three letters
+    assert stem("Stations", "en") == "station"  # "ations" would leave two letters
+    assert stem("Wasser", "xx") == "wasser"  # a language without endings is only lowercased
+
+
 def test_without_dictionaries_there_are_no_word_anchors(tmp_path: Path) -> None:
     from compliance.index import lexicon
 

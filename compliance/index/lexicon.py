@@ -22,6 +22,7 @@ import re
 import struct
 import threading
 import zlib
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,7 +51,7 @@ PIVOT_SENSES = 2  # English words kept per pivot headword (two hops add noise)
 LANGS = frozenset(SOURCES) | {"en"}
 MAX_SENSES = 4  # English words kept per foreign word
 MIN_LETTERS = 4
-CHUNKS_KEPT = 512  # decompressed dictzip chunks kept per dictionary (≈ 58 KiB each)
+CHUNKS_KEPT = 4096  # decompressed dictzip chunks kept per dictionary (≈ 58 KiB each)
 
 _B64 = {c: i for i, c in
         enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
@@ -87,13 +88,23 @@ _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _EN_WORD = re.compile(r"[a-z][a-z'-]+")
 
 
+# One pattern per language: the shortest head of 3 letters or more that leaves a listed
+# ending is the stem, so the longest ending that fits is the one removed (one regex match
+# instead of a loop over endings: stemming every headword was a third of loading).
+def _stemmer(endings: tuple[str, ...]) -> Callable[[str], re.Match[str] | None]:
+    alternatives = "|".join(map(re.escape, sorted(set(endings), key=len, reverse=True)))
+    return re.compile(rf"(.{{3,}}?)(?:{alternatives})", re.DOTALL).fullmatch
+
+
+_STEMMERS = {lang: _stemmer(endings) for lang, endings in _ENDINGS.items()}
+
+
 def stem(word: str, lang: str) -> str:
     """Lower case, the longest listed inflection ending removed (at least 3 letters stay)."""
     word = word.lower()
-    for ending in _ENDINGS.get(lang, ()):
-        if word.endswith(ending) and len(word) - len(ending) >= 3:
-            return word[: -len(ending)]
-    return word
+    stemmer = _STEMMERS.get(lang)
+    found = stemmer(word) if stemmer else None
+    return found.group(1) if found else word
 
 
 def english_key(word: str) -> str | None:
@@ -105,27 +116,58 @@ def english_key(word: str) -> str | None:
 
 
 class DictdFile:
-    """One dictd dictionary: its index in memory, definitions read on demand."""
+    """One dictd dictionary: its index in memory, definitions read on demand.
+
+    The index keeps each headword's "offset<TAB>length" fields as read (several entries
+    joined by newlines) and decodes them only when the headword is looked up: most of a
+    dictionary's 400,000 headwords never are, and decoding them all took a second.
+    """
 
     def __init__(self, stem_path: Path) -> None:
-        self.index: dict[str, list[tuple[int, int]]] = {}
+        self.index: dict[str, str] = {}
+        index = self.index
         with open(stem_path.with_suffix(".index"), encoding="utf-8", errors="replace") as fh:
             for line in fh:
-                parts = line.rstrip("\n").split("\t")
-                if len(parts) < 3 or parts[0].startswith("00database"):
+                head, tab, place = line.rstrip("\n").partition("\t")
+                if not tab or "\t" not in place or head.startswith("00database"):
                     continue
-                self.index.setdefault(parts[0], []).append((_b64(parts[1]), _b64(parts[2])))
+                known = index.get(head)
+                index[head] = place if known is None else f"{known}\n{place}"
         self._reader = _DictzipReader(stem_path.with_suffix(".dict.dz"))
 
+    def _places(self, fields: str) -> list[tuple[int, int]]:
+        out = []
+        for place in fields.split("\n"):
+            offset, length = place.split("\t")[:2]
+            out.append((_b64(offset), _b64(length)))
+        return out
+
     def definitions(self, headword: str) -> list[str]:
-        return [self._reader.read(o, n) for o, n in self.index.get(headword, ())]
+        fields = self.index.get(headword)
+        if fields is None:
+            return []
+        return [self._reader.read(o, n) for o, n in self._places(fields)]
+
+    @lru_cache(maxsize=100_000)  # noqa: B019 - one DictdFile per dictionary and process
+    def english(self, headword: str) -> tuple[str, ...]:
+        """English stems of the headword's entries, entry by entry, without repeats.
+
+        Kept per headword: the inflected forms of one word (Haus, Hauses, Häuser) look up
+        the same headwords.
+        """
+        out: list[str] = []
+        for definition in self.definitions(headword):
+            for english in _english_words(_senses(definition)):
+                if english not in out:
+                    out.append(english)
+        return tuple(out)
 
     def all_entries(self) -> list[tuple[str, str]]:
         data = self._reader.read_all()
         return [
             (head, data[o : o + n].decode("utf-8", "replace"))
-            for head, places in self.index.items()
-            for o, n in places
+            for head, fields in self.index.items()
+            for o, n in self._places(fields)
         ]
 
 
@@ -210,6 +252,9 @@ def _b64(text: str) -> int:
 _NOISE = re.compile(
     r"\{[^}]*\}|<[^>]*>|\[[^\]]*\]|\([^)]*\)|/[^/]*/|\"[^\"]*\"|\b[A-Z][A-Za-z]{0,5}\.(?!\w)")
 
+_NUMBERING = re.compile(r"^\d+\.\s*")
+_SENSE_SPLIT = re.compile(r"[,;]")
+
 
 def _senses(definition: str) -> list[str]:
     """Translations of an X→Y entry: its lines after the headword, split at commas."""
@@ -218,8 +263,8 @@ def _senses(definition: str) -> list[str]:
         stripped = line.strip()
         if not stripped or stripped.startswith(("see:", "Synonyms:", "Note:", "\"", "Antonym")):
             continue
-        stripped = re.sub(r"^\d+\.\s*", "", stripped)
-        for part in re.split(r"[,;]", _NOISE.sub(" ", stripped)):
+        stripped = _NUMBERING.sub("", stripped)
+        for part in _SENSE_SPLIT.split(_NOISE.sub(" ", stripped)):
             part = part.strip(" .-")
             if part:
                 out.append(part)
@@ -345,10 +390,9 @@ class Lexicon:
         heads += [h for h in self.heads.get(key, ()) if h != lowered][:2]
         for head in heads[:3]:
             for book in self.forward:
-                for definition in book.definitions(head):
-                    for english in _english_words(_senses(definition)):
-                        if english not in out:
-                            out.append(english)
+                for english in book.english(head):
+                    if english not in out:
+                        out.append(english)
             if len(out) >= MAX_SENSES:
                 break
         for english in self.inverse.get(key, ()):
