@@ -12,7 +12,8 @@ ratios hold on a noisy machine:
   pages audited before timing; the load time is printed too);
 - 1 worker vs 2 workers;
 - with --memory: peak memory (whole process tree) of `compliance audit` over
-  1,000 and 20,000 pages (the real pages repeated under distinct URLs);
+  1,000 and 20,000 pages (the real pages repeated under distinct URLs), with all
+  report formats and with `--format jsonl` alone;
 - with --spark: the Spark engine in local mode vs the local engine on the same
   WARC files.
 """
@@ -117,7 +118,8 @@ def speed(pages: list[Page], rulebook: Rulebook, indexes: dict[str, Path]) -> di
     return figures
 
 
-def peak_memory(files: list[Path], count: int, workers: int = 2) -> dict[str, Any]:
+def peak_memory(files: list[Path], count: int, workers: int = 2,
+                formats: str = "jsonl,html,csv") -> dict[str, Any]:
     """Peak RSS of the whole `compliance audit` process tree over `count` pages."""
     import psutil
 
@@ -131,7 +133,7 @@ def peak_memory(files: list[Path], count: int, workers: int = 2) -> dict[str, An
         command = [sys.executable, "-m", "compliance", "audit", "--manifest", str(manifest),
                    "--out", str(Path(tmp) / "out"), "--workers", str(workers), "-q",
                    "--db", str(Path(tmp) / "audits.sqlite"),
-                   "--max-error-ratio", "1", "--fail-on", "none"]
+                   "--max-error-ratio", "1", "--fail-on", "none", "--format", formats]
         start = time.perf_counter()
         process = psutil.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         peak = 0
@@ -155,7 +157,7 @@ def peak_memory(files: list[Path], count: int, workers: int = 2) -> dict[str, An
         elapsed = time.perf_counter() - start
     if process.returncode not in (0, 1, 3):
         raise RuntimeError(err.decode(errors="replace"))
-    return {"pages": count, "peak_rss_mib": round(peak / 2**20, 1),
+    return {"pages": count, "formats": formats, "peak_rss_mib": round(peak / 2**20, 1),
             "pages_per_s": round(count / elapsed, 1)}
 
 
@@ -214,9 +216,11 @@ def main() -> None:
     print(json.dumps({"speed": speed(pages, rulebook, indexes)}, indent=2), flush=True)
     if args.memory:
         files = list(expand_paths([args.pages]))
-        small, large = peak_memory(files, 1_000), peak_memory(files, 20_000)
-        print(json.dumps({"memory": [small, large], "growth": round(
-            large["peak_rss_mib"] / small["peak_rss_mib"], 3)}, indent=2), flush=True)
+        for formats in ("jsonl,html,csv", "jsonl"):  # the HTML and CSV reports hold findings
+            small, large = peak_memory(files, 1_000, formats=formats), peak_memory(
+                files, 20_000, formats=formats)
+            print(json.dumps({"memory": [small, large], "growth": round(
+                large["peak_rss_mib"] / small["peak_rss_mib"], 3)}, indent=2), flush=True)
     if args.spark:
         print(json.dumps({"spark": spark_vs_local(pages, rulebook)}, indent=2), flush=True)
 

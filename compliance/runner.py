@@ -222,7 +222,7 @@ def _run(
             header["skipped"] = dict(skipped)
         resolved: list[dict[str, Any]] = []
         if session is not None:
-            summary = session.wrap_up(resolve_missing, writer.findings)
+            summary = session.wrap_up(resolve_missing, writer.status_counts())
             resolved = summary.pop("resolved_findings")
             counts = ("new", "ongoing", "resolved", "suppressed")
             header["lifecycle"] = {k: summary[k] for k in counts}  # since the previous audit
@@ -240,5 +240,5 @@ def _run(
     written = writer.close(extra)
     if session is not None:
         session.complete({**header["lifecycle"], **header["store"]})
-    status = exit_status(writer.stats, writer.findings, fail_on, max_error_ratio)
+    status = exit_status(writer.stats, writer.verdict_records(), fail_on, max_error_ratio)
     return AuditOutcome(audit_id, writer.stats, written, status, header.get("lifecycle"))

@@ -113,6 +113,29 @@ def test_fail_on_thresholds(tmp_path: Path, rulebook: Rulebook) -> None:
     assert audit_folder(tmp_path, rulebook, max_error_ratio=1, fail_on="none").exit_status == 0
 
 
+def test_jsonl_only_audit_keeps_no_findings_in_memory(tmp_path: Path, rulebook: Rulebook) -> None:
+    from compliance.report.writers import ReportWriter
+
+    kept: list[ReportWriter] = []
+    original = ReportWriter.__init__
+
+    def spy(self: ReportWriter, *args: object, **kwargs: object) -> None:
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        kept.append(self)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ReportWriter, "__init__", spy)
+        outcome = audit_folder(tmp_path, rulebook, max_error_ratio=1, formats=("jsonl",))
+        new_only = audit_folder(tmp_path, rulebook, max_error_ratio=1, formats=("jsonl",),
+                                fail_on="new")
+        lenient = audit_folder(tmp_path, rulebook, max_error_ratio=1, formats=("jsonl",),
+                               fail_on="critical")
+    assert kept[0].findings == [] and sum(kept[0].verdicts.values()) == outcome.stats.findings == 1
+    assert (outcome.exit_status, new_only.exit_status, lenient.exit_status) == (1, 1, 0)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["errors.jsonl",
+                                                                    "findings.jsonl"]
+
+
 def test_failed_audit_leaves_previous_reports_intact(tmp_path: Path, rulebook: Rulebook) -> None:
     audit_folder(tmp_path, rulebook, max_error_ratio=1)
     out = tmp_path / "out"

@@ -173,6 +173,9 @@ class AuditStats:
                 self.notes += 1
 
 
+VERDICT_KEYS = ("level", "severity", "status", "suppressed")
+
+
 class ReportWriter:
     """Streams findings and errors to temporary files; `close()` publishes them all at once."""
 
@@ -181,7 +184,12 @@ class ReportWriter:
         self.formats = formats
         self.header = header
         self.stats = AuditStats()
+        # Whole records are kept only for the CSV and HTML reports, made at close: with
+        # `jsonl` alone memory stays flat however many pages the audit has.
+        self._keep = bool({"csv", "html"} & set(formats))
         self.findings: list[dict[str, Any]] = []
+        # What the exit status and the lifecycle tally read of each record, counted.
+        self.verdicts: Counter[tuple[tuple[str, Any], ...]] = Counter()
         self.errors: list[dict[str, Any]] = []
         self.warnings: list[str] = []
         self._jsonl = AtomicFile(out_dir / "findings.jsonl") if "jsonl" in formats else None
@@ -191,9 +199,24 @@ class ReportWriter:
         self.stats.add_findings(records)
         self.warnings.extend(warnings)
         for record in records:
-            self.findings.append(record)
+            self.verdicts[tuple(
+                (key, bool(record[key]) if key == "suppressed" else record[key])
+                for key in VERDICT_KEYS if key in record)] += 1
+            if self._keep:
+                self.findings.append(record)
             if self._jsonl:
                 self._jsonl.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def verdict_records(self) -> list[dict[str, Any]]:
+        """One record per distinct verdict, holding only VERDICT_KEYS (for `exit_status`)."""
+        return [dict(verdict) for verdict in self.verdicts]
+
+    def status_counts(self) -> Counter[str]:
+        """Findings per lifecycle status ("None" for records without one)."""
+        counts: Counter[str] = Counter()
+        for verdict, count in self.verdicts.items():
+            counts[str(dict(verdict).get("status"))] += count
+        return counts
 
     def add_error(self, record: dict[str, Any]) -> None:
         self.stats.errors += 1

@@ -137,13 +137,14 @@ class AuditSession:
         self.counts["gone"] += 1
         log.info("%s answered %s: %d finding(s) resolved", item.url, item.http_status, resolved)
 
-    def wrap_up(self, resolve_missing: bool, records: list[dict[str, Any]]) -> dict[str, Any]:
+    def wrap_up(self, resolve_missing: bool, tally: Counter[str]) -> dict[str, Any]:
         """The lifecycle summary for the report header (the audit stays open until
-        `complete`, so a run killed while writing reports is resumed, not lost)."""
+        `complete`, so a run killed while writing reports is resumed, not lost).
+
+        `tally`: this audit's findings per status."""
         if resolve_missing:
             self.store.resolve_unseen(self.run)
         resolved = self.store.resolved_in(self.run.id)
-        tally = Counter(str(r.get("status")) for r in records)
         summary = {
             "new": tally["new"],
             "ongoing": tally["open"] + tally["notice_sent"],
