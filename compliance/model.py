@@ -43,7 +43,7 @@ class Block:
     end: int
     zone: Zone
     lang: str | None = None
-    hint: str = ""  # markup hint: class/id/tag of the element it came from
+    hint: str = ""  # where a meta block came from (the meta field's name)
 
 
 @dataclass(frozen=True)

@@ -291,7 +291,7 @@ def _article(lines: tuple[Line, ...], text: str,
 
 
 def _block(line: Line) -> Block:
-    return Block(line.text, 0, len(line.text), line.zone or "outside", hint=line.hint)
+    return Block(line.text, 0, len(line.text), line.zone or "outside")
 
 
 def _renumber(lines: Iterable[Block]) -> tuple[Block, ...]:
@@ -300,7 +300,7 @@ def _renumber(lines: Iterable[Block]) -> tuple[Block, ...]:
     kept = []
     for line in lines:
         start = offsets.get(line.zone, 0)
-        kept.append(Block(line.text, start, start + len(line.text), line.zone, hint=line.hint))
+        kept.append(Block(line.text, start, start + len(line.text), line.zone))
         offsets[line.zone] = start + len(line.text) + 1
     return tuple(kept)
 

@@ -145,18 +145,12 @@ class Line:
     link_chars: int  # characters of the line inside <a> elements
     furniture: Any  # nearest enclosing page-furniture element, or None
     hidden: bool  # inside an element hidden by `hidden` or an inline style
-    hint: str  # tag and class/id/itemprop/rel of `element`, for the report
 
 
 @dataclass(frozen=True)
 class Walk:
     lines: tuple[Line, ...]
     ad_labels: tuple[str, ...]
-
-
-def _hint(element: Any) -> str:
-    attrs = " ".join(str(element.get(a, "")) for a in ("class", "id", "itemprop", "rel"))
-    return f"{element.tag} {attrs}".strip()
 
 
 def walk(tree: Any) -> Walk:
@@ -186,9 +180,7 @@ def walk(tree: Any) -> Walk:
         if line.lower().strip(" -–—:") in AD_LABELS:
             ad_labels.append(f"ad label: {line!r}")
         zone, element, origin, furniture, hidden = frames[-1]
-        hint = _hint(element) if element is not None else ""
-        lines.append(Line(line, zone, element, origin, min(chars, len(line)), furniture, hidden,
-                          hint))
+        lines.append(Line(line, zone, element, origin, min(chars, len(line)), furniture, hidden))
 
     pushed: list[Any] = []
     skip, blocks, chrome = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS
