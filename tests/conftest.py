@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +22,13 @@ EXAMPLES = ROOT / "examples"
 SHARED = Path(os.environ.get("COMPLIANCE_SHARED", ROOT.parent / "shared"))
 SHARED_DATA = SHARED / "data"
 AUDIT_TIME = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
+
+# Dictionaries worked out by compliance/index/lexicon.py are kept for the session in a
+# folder of its own (not the user's ~/.cache), shared by worker processes through the env.
+if "COMPLIANCE_CACHE_DIR" not in os.environ:
+    _cache = tempfile.mkdtemp(prefix="compliance-test-cache-")
+    os.environ["COMPLIANCE_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
 
 needs_shared = pytest.mark.skipif(
     not SHARED_DATA.is_dir(), reason="../shared/data is not present on this machine"

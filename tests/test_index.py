@@ -423,6 +423,58 @@ def test_a_headword_with_several_entries_reads_them_all(tmp_path: Path) -> None:
     assert book.definitions("absent") == [] and book.english("absent") == ()
 
 
+def test_worked_out_dictionaries_are_kept_and_read_back(
+    dictionaries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compliance.index import lexicon
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("COMPLIANCE_CACHE_DIR", str(cache))
+    lexicon.use_directory(dictionaries)
+    built = lexicon.lexicon("de")
+    assert built is not None and "harbor" in built.english("Hafen")
+    kept = list(cache.glob("lexicon-de-*.json"))
+    assert len(kept) == 1
+
+    def no_building(*_: object) -> None:
+        raise AssertionError("built again although kept")
+
+    with monkeypatch.context() as patch:  # the next process reads it, builds nothing
+        patch.setattr(lexicon, "build_state", no_building)
+        lexicon.use_directory(dictionaries)
+        again = lexicon.lexicon("de")
+        assert again is not None and again is not built
+        assert again.english("Regierungen") == built.english("Regierungen")
+        assert again.heads == built.heads and again.forward == built.forward
+
+    kept[0].write_text("{not json", encoding="utf-8")  # damaged: built again, rewritten
+    lexicon.use_directory(dictionaries)
+    repaired = lexicon.lexicon("de")
+    assert repaired is not None and repaired.forward == built.forward
+    assert json.loads(kept[0].read_text(encoding="utf-8"))["forward"] == built.forward
+
+    _write_dictd(dictionaries, "deu-eng", {"Hafen": "port", "Wellen": "waves"})
+    lexicon.use_directory(dictionaries)  # the dictionary changed: another file, the old one gone
+    changed = lexicon.lexicon("de")
+    assert changed is not None and changed.english("Wellen") == ("wav",)
+    assert [p.name for p in cache.glob("lexicon-de-*.json")] != [kept[0].name]
+    assert len(list(cache.glob("lexicon-de-*.json"))) == 1
+
+
+def test_dictionaries_work_where_nothing_can_be_kept(
+    dictionaries: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from compliance.index import lexicon
+
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("COMPLIANCE_CACHE_DIR", str(blocked / "cache"))
+    lexicon.use_directory(dictionaries)
+    german = lexicon.lexicon("de")
+    assert german is not None and "harbor" in german.english("Hafen")
+    assert blocked.read_text(encoding="utf-8") == "not a folder"
+
+
 def test_stemming_removes_the_longest_ending_that_leaves_three_letters() -> None:
     from compliance.index.lexicon import stem
 

@@ -10,25 +10,36 @@ text's words and the dictionary's headwords), each maps to at most a few
 English stems, and the key `c:<stem>` is what both languages agree on.
 
 Dictionaries are optional: without them no word anchors are made and every
-other result is unchanged. They are read lazily, once per process, never
-downloaded. A dictzip file is read chunk by chunk (random access), so only
-the definitions a text asks for are decompressed.
+other result is unchanged. They are never downloaded. What a language needs of
+them (every headword's English stems, headwords by stem, the inverted English →
+X and pivot dictionaries) is worked out once and kept as a JSON file in the
+user's cache folder (`COMPLIANCE_CACHE_DIR`, else `$XDG_CACHE_HOME/compliance`,
+else `~/.cache/compliance`), named by the dictionary files' sizes and times and
+this module's source: a process then loads it in a fraction of a second, and
+no page waits on a definition being decompressed and parsed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import logging
 import os
 import re
 import struct
+import tempfile
 import threading
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from .text import CYRILLIC_LANGS
 
 DICT_DIR = Path(os.environ.get("COMPLIANCE_DICT_DIR", "/usr/share/dictd"))
+log = logging.getLogger(__name__)
 # Per language: dictionaries read foreign → English (headword looked up) and
 # English → foreign (inverted once when loaded).
 SOURCES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -155,12 +166,17 @@ class DictdFile:
         Kept per headword: the inflected forms of one word (Haus, Hauses, Häuser) look up
         the same headwords.
         """
-        out: list[str] = []
-        for definition in self.definitions(headword):
-            for english in _english_words(_senses(definition)):
-                if english not in out:
-                    out.append(english)
-        return tuple(out)
+        return _english_of(self.definitions(headword))
+
+    def english_table(self) -> dict[str, str]:
+        """Every headword's English stems, space-separated ("" for none): the whole file
+        decompressed once, far cheaper than headword by headword."""
+        data = self._reader.read_all()
+        return {
+            head: " ".join(_english_of(
+                [data[o : o + n].decode("utf-8", "replace") for o, n in self._places(fields)]))
+            for head, fields in self.index.items()
+        }
 
     def all_entries(self) -> list[tuple[str, str]]:
         data = self._reader.read_all()
@@ -271,6 +287,16 @@ def _senses(definition: str) -> list[str]:
     return out
 
 
+def _english_of(definitions: list[str]) -> tuple[str, ...]:
+    """English stems of a headword's entries, entry by entry, without repeats."""
+    out: list[str] = []
+    for definition in definitions:
+        for english in _english_words(_senses(definition)):
+            if english not in out:
+                out.append(english)
+    return tuple(out)
+
+
 def _english_words(phrases: list[str]) -> list[str]:
     """English stems of the first few one-word senses ('to govern' counts as one word)."""
     out: list[str] = []
@@ -293,68 +319,15 @@ class Lexicon:
 
     def __init__(self, lang: str, directory: Path) -> None:
         self.lang = lang
-        self.forward: list[DictdFile] = []
-        self.heads: dict[str, list[str]] = {}  # stem → headwords of forward dictionaries
-        self.inverse: dict[str, list[str]] = {}  # stem → English stems, from eng→X files
-        forward, backward = SOURCES[lang]
-        for name in forward:
-            path = directory / f"freedict-{name}"
-            if path.with_suffix(".index").is_file() and path.with_suffix(".dict.dz").is_file():
-                try:
-                    self.forward.append(DictdFile(path))
-                except (OSError, ValueError):
-                    continue
-        for book in self.forward:
-            for head in book.index:
-                if " " not in head:
-                    self.heads.setdefault(stem(head, lang), []).append(head)
-        for name in backward:
-            path = directory / f"freedict-{name}"
-            if path.with_suffix(".index").is_file() and path.with_suffix(".dict.dz").is_file():
-                try:
-                    self._invert(DictdFile(path))
-                except (OSError, ValueError):
-                    continue
-        self.pivots: dict[str, list[tuple[str, str]]] = {}  # stem → (language, headword)
-        for name, via in PIVOTS.get(lang, ()):
-            path = directory / f"freedict-{name}"
-            if path.with_suffix(".index").is_file() and path.with_suffix(".dict.dz").is_file():
-                try:
-                    self._invert_pivot(DictdFile(path), via)
-                except (OSError, ValueError):
-                    continue
+        state = _load_state(lang, directory)
+        # Per forward dictionary: headword → its English stems, space-separated ("" for none).
+        self.forward: list[dict[str, str]] = state["forward"]
+        self.heads: dict[str, list[str]] = state["heads"]  # stem → forward headwords
+        self.inverse: dict[str, list[str]] = state["inverse"]  # stem → English, from eng→X
+        self.pivots: dict[str, list[list[str]]] = state["pivots"]  # stem → [language, headword]
 
     def __bool__(self) -> bool:
         return bool(self.forward or self.inverse or self.pivots)
-
-    def _invert_pivot(self, book: DictdFile, via: str) -> None:
-        for head, definition in book.all_entries():
-            head = head.strip()
-            if " " in head or len(head) < MIN_LETTERS:
-                continue
-            for sense in _senses(definition)[:2]:
-                words = sense.split()
-                if len(words) != 1 or len(words[0]) < MIN_LETTERS or (
-                        self.lang in CYRILLIC_LANGS) != bool(_CYRILLIC.search(words[0])):
-                    continue
-                heads = self.pivots.setdefault(stem(words[0], self.lang), [])
-                if (via, head) not in heads and len(heads) < 2:
-                    heads.append((via, head))
-
-    def _invert(self, book: DictdFile) -> None:
-        for head, definition in book.all_entries():
-            if " " in head.strip():
-                continue
-            key = english_key(head.strip())
-            if key is None:
-                continue
-            for sense in _senses(definition)[:4]:
-                words = sense.split()
-                if len(words) != 1 or len(words[0]) < MIN_LETTERS:
-                    continue
-                targets = self.inverse.setdefault(stem(words[0], self.lang), [])
-                if key not in targets and len(targets) < MAX_SENSES:
-                    targets.append(key)
 
     def segment(self, run: str) -> list[tuple[str, int]]:
         """Longest dictionary words, left to right, with their offsets in `run`."""
@@ -362,7 +335,7 @@ class Lexicon:
         while i < len(run) - 1:
             for size in range(min(JA_LONGEST, len(run) - i), 1, -1):
                 word = run[i : i + size]
-                if any(word in book.index for book in self.forward):
+                if any(word in table for table in self.forward):
                     out.append((word, i))
                     i += size
                     break
@@ -386,11 +359,11 @@ class Lexicon:
         lowered = word.lower()
         key = stem(lowered, self.lang)
         out: list[str] = []
-        heads = [lowered] if any(lowered in b.index for b in self.forward) else []
+        heads = [lowered] if any(lowered in table for table in self.forward) else []
         heads += [h for h in self.heads.get(key, ()) if h != lowered][:2]
         for head in heads[:3]:
-            for book in self.forward:
-                for english in book.english(head):
+            for table in self.forward:
+                for english in table.get(head, "").split():
                     if english not in out:
                         out.append(english)
             if len(out) >= MAX_SENSES:
@@ -399,6 +372,148 @@ class Lexicon:
             if english not in out:
                 out.append(english)
         return tuple(out[:MAX_SENSES])
+
+
+# ---------------------------------------------------------------- what a language needs
+
+
+def _paths(directory: Path, name: str) -> tuple[Path, Path] | None:
+    """The .index and .dict.dz files of one dictionary, when both are installed."""
+    stem_path = directory / f"freedict-{name}"
+    index, data = stem_path.with_suffix(".index"), stem_path.with_suffix(".dict.dz")
+    return (index, data) if index.is_file() and data.is_file() else None
+
+
+def _open(directory: Path, name: str) -> DictdFile | None:
+    if _paths(directory, name) is None:
+        return None
+    try:
+        return DictdFile(directory / f"freedict-{name}")
+    except (OSError, ValueError):  # unreadable or not a dictzip file: as if not installed
+        return None
+
+
+def build_state(lang: str, directory: Path) -> dict[str, Any]:
+    """Everything a Lexicon holds, worked out from the dictionary files (seconds for German)."""
+    forward_names, backward_names = SOURCES[lang]
+    forward = [book.english_table() for name in forward_names
+               if (book := _open(directory, name)) is not None]
+    heads: dict[str, list[str]] = {}
+    for table in forward:
+        for head in table:
+            if " " not in head:
+                heads.setdefault(stem(head, lang), []).append(head)
+    inverse: dict[str, list[str]] = {}
+    for name in backward_names:
+        if (book := _open(directory, name)) is not None:
+            _invert(book, lang, inverse)
+    pivots: dict[str, list[list[str]]] = {}
+    for name, via in PIVOTS.get(lang, ()):
+        if (book := _open(directory, name)) is not None:
+            _invert_pivot(book, lang, via, pivots)
+    return {"forward": forward, "heads": heads, "inverse": inverse, "pivots": pivots}
+
+
+def _invert(book: DictdFile, lang: str, inverse: dict[str, list[str]]) -> None:
+    """English → X entries turned round: X stem → English stems."""
+    for head, definition in book.all_entries():
+        if " " in head.strip():
+            continue
+        key = english_key(head.strip())
+        if key is None:
+            continue
+        for sense in _senses(definition)[:4]:
+            words = sense.split()
+            if len(words) != 1 or len(words[0]) < MIN_LETTERS:
+                continue
+            targets = inverse.setdefault(stem(words[0], lang), [])
+            if key not in targets and len(targets) < MAX_SENSES:
+                targets.append(key)
+
+
+def _invert_pivot(
+    book: DictdFile, lang: str, via: str, pivots: dict[str, list[list[str]]]
+) -> None:
+    """`via` → X entries turned round: X stem → [via, headword], read on through `via`."""
+    for head, definition in book.all_entries():
+        head = head.strip()
+        if " " in head or len(head) < MIN_LETTERS:
+            continue
+        for sense in _senses(definition)[:2]:
+            words = sense.split()
+            if len(words) != 1 or len(words[0]) < MIN_LETTERS or (
+                    lang in CYRILLIC_LANGS) != bool(_CYRILLIC.search(words[0])):
+                continue
+            heads = pivots.setdefault(stem(words[0], lang), [])
+            if [via, head] not in heads and len(heads) < 2:
+                heads.append([via, head])
+
+
+def cache_dir() -> Path | None:
+    """Where worked-out dictionaries are kept, or None when there is no home to keep them."""
+    configured = os.environ.get("COMPLIANCE_CACHE_DIR")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME")
+    try:
+        return Path(base or Path.home() / ".cache") / "compliance"
+    except RuntimeError:  # no home directory known
+        return None
+
+
+def _fingerprint(lang: str, directory: Path) -> str:
+    """Names what a cached state was made from: the files (size, time) and this code."""
+    forward, backward = SOURCES[lang]
+    names = [*forward, *backward, *(name for name, _ in PIVOTS.get(lang, ()))]
+    files = []
+    for name in names:
+        for path in _paths(directory, name) or ():
+            info = path.stat()
+            files.append([path.name, info.st_size, info.st_mtime_ns])
+    made_by = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return hashlib.sha256(json.dumps([lang, made_by, files]).encode()).hexdigest()[:20]
+
+
+def _load_state(lang: str, directory: Path) -> dict[str, Any]:
+    """The language's state from the cache when it is there and current, else built (and
+    kept for the next process: written whole under a temporary name, then renamed)."""
+    folder = cache_dir()
+    where = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:8]
+    path = None
+    if folder is not None:
+        path = folder / f"lexicon-{lang}-{where}-{_fingerprint(lang, directory)}.json"
+        try:
+            state = json.loads(path.read_text(encoding="utf-8"))
+            if isinstance(state, dict) and set(state) == {"forward", "heads", "inverse",
+                                                          "pivots"}:
+                return state
+        except (OSError, ValueError):
+            pass  # absent, unreadable or damaged: built again below
+    state = build_state(lang, directory)
+    if path is not None:
+        _keep(path, state)
+        for stale in path.parent.glob(f"lexicon-{lang}-{where}-*.json"):
+            if stale != path:
+                with contextlib.suppress(OSError):
+                    stale.unlink()
+    return state
+
+
+def _keep(path: Path, state: dict[str, Any]) -> None:
+    """Written whole under a temporary name, then renamed: a reader sees all of it or none."""
+    temporary = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent,
+                                         prefix=".lexicon-", delete=False) as fh:
+            temporary = fh.name
+            json.dump(state, fh, ensure_ascii=False)
+        os.replace(temporary, path)
+    except OSError as exc:  # a read-only home: every process works it out for itself
+        log.info("dictionaries not kept in %s: %s", path.parent, exc)
+        if temporary:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 _LOCK = threading.Lock()
@@ -443,6 +558,11 @@ def word_langs() -> frozenset[str]:
 
 def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
     """(key, start, end) of every content word's English stems, in reading order."""
+    return [(key, start, end) for start, end, key, _ in word_rows(text, lang)]
+
+
+def word_rows(text: str, lang: str | None) -> list[tuple[int, int, str, str]]:
+    """`word_keys` as anchor rows: (start, end, key, "word"), what anchors.py sorts in."""
     if lang == "en":
         if not available():
             return []
@@ -452,11 +572,12 @@ def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
         if lex is None:
             return []
         if lang == "ja":
-            out: list[tuple[str, int, int]] = []
+            out: list[tuple[int, int, str, str]] = []
             for m in _JA_RUN.finditer(text):
                 for word, at in lex.segment(m.group(0)):
                     start = m.start() + at
-                    out.extend((key, start, start + len(word)) for key in _keys(lang, word))
+                    out.extend((start, start + len(word), key, "word")
+                               for key in _keys(lang, word))
             return out
         pattern, source = _WORD, text
     out = []
@@ -464,7 +585,7 @@ def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
         keys = _keys(lang, m.group())
         if keys:
             start, end = m.span()
-            out.extend([(key, start, end) for key in keys])
+            out.extend([(start, end, key, "word") for key in keys])
     return out
 
 

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from ..model import Document
 from .align import Chain, PageKeys, align
-from .anchors import BASE_WEIGHT, Anchor, extract_anchors
+from .anchors import BASE_WEIGHT, Row, anchor_rows
 from .dispatch import Dispatch, day_number
 from .fingerprint import Shingles, shingles
 from .lexicon import word_langs
@@ -270,7 +270,7 @@ class DispatchIndex:
             raise IndexFileError(f"{self.path} was opened read-only")
 
     def _insert(self, d: Dispatch) -> None:
-        anchors = extract_anchors(d.body, d.lang)
+        anchors = anchor_rows(d.body, d.lang)
         day = day_number(d.published)
         cursor = self._db.execute(
             "INSERT INTO dispatch (id, agency, lang, title, body, published, day, url,"
@@ -284,7 +284,7 @@ class DispatchIndex:
             "INSERT OR IGNORE INTO shingle VALUES (?, ?)",
             ((h, doc) for h in shingles(d.body).winnowed()),
         )
-        keys = {stable_hash(a.key) for a in anchors}
+        keys = {stable_hash(a[2]) for a in anchors}
         self._db.executemany(
             "INSERT OR IGNORE INTO anchor VALUES (?, ?, ?)",
             ((k, NO_DAY if day is None else day, doc) for k in keys),
@@ -419,13 +419,11 @@ class DispatchIndex:
         """
         self._fresh()
         text = document.text
-        anchors = extract_anchors(text, document.lang)
-        if not anchors:
+        rows = anchor_rows(text, document.lang)
+        if not rows:
             return []
-        page = AnchorSide(
-            tuple(stable_hash(a.key) for a in anchors), tuple((a.start, a.end) for a in anchors)
-        )
-        kinds = {k: a.kind for k, a in zip(page.keys, anchors, strict=True)}
+        page = AnchorSide(tuple([stable_hash(r[2]) for r in rows]), tuple([r[:2] for r in rows]))
+        kinds = dict(zip(page.keys, [r[3] for r in rows], strict=True))
         df = self._dfs(set(page.keys))
         total = max(self._count(), 1)
         weights: dict[int, float] = {}
@@ -670,10 +668,10 @@ class DispatchIndex:
         return _Candidate(*row[:9], keys, spans, kinds)  # type: ignore[arg-type]
 
 
-def _pack(anchors: list[Anchor]) -> tuple[bytes, bytes, bytes]:
-    keys = array("q", (stable_hash(a.key) for a in anchors))
-    spans = array("i", (x for a in anchors for x in (a.start, a.end)))
-    kinds = bytes(KINDS.index(a.kind) for a in anchors)
+def _pack(anchors: list[Row]) -> tuple[bytes, bytes, bytes]:
+    keys = array("q", (stable_hash(key) for _, _, key, _ in anchors))
+    spans = array("i", (x for start, end, _, _ in anchors for x in (start, end)))
+    kinds = bytes(KINDS.index(kind) for _, _, _, kind in anchors)
     return keys.tobytes(), spans.tobytes(), kinds
 
 
