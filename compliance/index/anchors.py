@@ -60,6 +60,7 @@ _MAGNITUDES = [
 _CJK_MAGNITUDE = {"万": 4, "萬": 4, "亿": 8, "億": 8, "千": 3, "百万": 6, "兆": 12}
 _CJK_MAGNITUDE_LONGEST_FIRST = sorted(_CJK_MAGNITUDE.items(), key=lambda kv: -len(kv[0]))
 _LETTERS = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+_LETTER = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
 _URL = re.compile(r"\b(?:https?://|www\.)[^\s<>\"'()\[\]]+|(?<![\w.])[@#][A-Za-z_]\w{2,}")
 _HAN_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
@@ -184,10 +185,17 @@ def _dates(text: str, lang: str | None) -> list[Row]:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few letters lower-case to two characters
         lowered = text
-    for match in _LETTERS.finditer(lowered):
+    # Most words of a page are no month or weekday: the ones the page holds are found at
+    # the regex engine's speed, then only they are looked for, each where it is a whole word.
+    present = calendar.intersection(_LETTERS.findall(lowered))
+    for match in _calendar_finder(frozenset(present)).finditer(lowered) if present else ():
+        start, end = match.span()
+        if (start and _LETTER.match(lowered, start - 1)) or _LETTER.match(lowered, end):
+            continue  # inside a word ("mai" in "maison")
+        if (start >= 2 and lowered[start - 1] in "'’" and _LETTER.match(lowered, start - 2)) or (
+                lowered[end : end + 1] in ("'", "’") and _LETTER.match(lowered, end + 1)):
+            continue  # part of a longer word ("l'août")
         word = match.group(0)
-        if word not in calendar:
-            continue
         if word in CAPITALISED_ONLY and not text[match.start()].isupper():
             continue
         month = months.get(word)
@@ -217,6 +225,14 @@ def _dates(text: str, lang: str | None) -> list[Row]:
         day = _CJK_WEEKDAY_NUM[match.group(1) or match.group(2)]
         out.append((*match.span(), f"w:{day}", "wday"))
     return out
+
+
+@lru_cache(maxsize=1024)
+def _calendar_finder(words: frozenset[str]) -> re.Pattern[str]:
+    """The given words wherever they occur (a pattern without look-arounds is scanned
+    several times faster; whether a hit is a whole word is checked by the caller)."""
+    alternatives = "|".join(map(re.escape, sorted(words, key=lambda w: (-len(w), w))))
+    return re.compile(alternatives)
 
 
 def _opens(text: str, match: re.Match[str]) -> bool:

@@ -467,17 +467,27 @@ class DispatchIndex:
         def weigh(doc: int) -> Callable[[int], float]:
             return (unread if langs[doc] in CJK_LANGS else weights).__getitem__
 
-        page_mass = _mass(page.keys, weights)
+        # Counted once for the page's mass, its mass without words and the bounds below (a
+        # dropped word weighs nothing in any of them: counting it under its own key or as
+        # -1, as it is aligned, gives the same sums).
+        page_counts = Counter(page.keys)
+        page_mass = sum(weights[k] * n**0.5 for k, n in page_counts.items())
         # Dictionary words count in the Dice only where both sides have them.
-        page_bare = _mass(page.keys, {k: w for k, w in weights.items() if k not in words})
-        page_keys = PageKeys(align_keys)
+        page_bare = sum(weights[k] * n**0.5 for k, n in page_counts.items() if k not in words)
+        made: list[PageKeys] = []
+
+        def page_keys() -> PageKeys:
+            """Where each key sits on the page: made when a first candidate is aligned."""
+            if not made:
+                made.append(PageKeys(align_keys))
+            return made[0]
+
         chains: dict[int, Chain] = {}
         hopeful = aligned_docs  # the candidates that could reach THRESHOLD
         if passing_only:
             # Bounded first without aligning, then with their own chain (exact: the
             # chain a candidate is scored by is this one, see `wordless` below); only
             # when one of them may pass are all aligned, for the runners-up of its z.
-            page_counts = Counter(align_keys)
             lexical_langs = word_langs() if words else frozenset()
             hopeful = set()
             for doc, _, keys in to_align:
@@ -487,12 +497,12 @@ class DispatchIndex:
                                              page_mass, page_bare, key_counts[doc])
                 if not could_pass(bound, divisor, minima):
                     continue
-                chains[doc] = align(page_keys, keys, weigh(doc))
+                chains[doc] = align(page_keys(), keys, weigh(doc))
                 if could_pass(chains[doc].weight, divisor, minima):
                     hopeful.add(doc)
             if not hopeful:
                 return []
-        aligned = [(chains[doc] if doc in chains else align(page_keys, keys, weigh(doc)), doc)
+        aligned = [(chains[doc] if doc in chains else align(page_keys(), keys, weigh(doc)), doc)
                    for doc, _, keys in to_align]
         aligned.sort(key=lambda pair: -pair[0].weight)
         rest = [v for d, v, _ in eligible if d not in aligned_docs]
