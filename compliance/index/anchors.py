@@ -400,6 +400,15 @@ def _han_readings(text: str) -> list[Row]:
     return out
 
 
+def load_readers() -> None:
+    """Load the Chinese and Japanese reading models now (about half a second, once per
+    process) rather than on the first such page: what a benchmark does before timing."""
+    from pypinyin import lazy_pinyin
+
+    lazy_pinyin("中文")
+    _kakasi()
+
+
 @lru_cache(maxsize=1)
 def _kakasi():  # type: ignore[no-untyped-def]
     import pykakasi

@@ -17,6 +17,8 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W\d_{_CJK}]+)?")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
+_CYRILLIC_CHAR = re.compile(r"[\u0400-\u04ff]")
+_BEFORE_IPA = re.compile(r"[\x00-\u024f]")  # Latin letters (and any other before U+0250)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”»)\]]*\s+|(?<=[。！？])|\n+")
 _MASK = (1 << 63) - 1
 # Languages by script, where a rule depends on how a language is written.
@@ -116,11 +118,11 @@ def script_of(text: str) -> str:
         return "kana"
     if han > 20:
         return "han"
-    letters = [c for c in sample if c.isalpha()]
+    letters = "".join(filter(str.isalpha, sample))  # counted by C loops, not per character
     if not letters:
         return "other"
-    cyr = sum(1 for c in letters if "\u0400" <= c <= "\u04ff")
+    cyr = len(_CYRILLIC_CHAR.findall(letters))
     if cyr * 2 > len(letters):
         return "cyrillic"
-    latin = sum(1 for c in letters if c < "\u0250")
+    latin = len(_BEFORE_IPA.findall(letters))
     return "latin" if latin * 2 > len(letters) else "other"
