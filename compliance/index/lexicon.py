@@ -31,8 +31,10 @@ import struct
 import tempfile
 import threading
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
+from itertools import groupby
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -159,32 +161,22 @@ class DictdFile:
             return []
         return [self._reader.read(o, n) for o, n in self._places(fields)]
 
-    @lru_cache(maxsize=100_000)  # noqa: B019 - one DictdFile per dictionary and process
     def english(self, headword: str) -> tuple[str, ...]:
-        """English stems of the headword's entries, entry by entry, without repeats.
-
-        Kept per headword: the inflected forms of one word (Haus, Hauses, Häuser) look up
-        the same headwords.
-        """
+        """English stems of the headword's entries, entry by entry, without repeats."""
         return _english_of(self.definitions(headword))
 
     def english_table(self) -> dict[str, str]:
         """Every headword's English stems, space-separated ("" for none): the whole file
         decompressed once, far cheaper than headword by headword."""
-        data = self._reader.read_all()
-        return {
-            head: " ".join(_english_of(
-                [data[o : o + n].decode("utf-8", "replace") for o, n in self._places(fields)]))
-            for head, fields in self.index.items()
-        }
+        return {head: " ".join(_english_of([definition for _, definition in entries]))
+                for head, entries in groupby(self.all_entries(), key=itemgetter(0))}
 
-    def all_entries(self) -> list[tuple[str, str]]:
+    def all_entries(self) -> Iterator[tuple[str, str]]:
+        """(headword, definition) of every entry, a headword's entries one after another."""
         data = self._reader.read_all()
-        return [
-            (head, data[o : o + n].decode("utf-8", "replace"))
-            for head, fields in self.index.items()
-            for o, n in self._places(fields)
-        ]
+        for head, fields in self.index.items():
+            for o, n in self._places(fields):
+                yield head, data[o : o + n].decode("utf-8", "replace")
 
 
 class _DictzipReader:

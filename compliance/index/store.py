@@ -22,7 +22,7 @@ from array import array
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from ..model import Document
@@ -471,16 +471,12 @@ class DispatchIndex:
         # dropped word weighs nothing in any of them: counting it under its own key or as
         # -1, as it is aligned, gives the same sums).
         page_counts = Counter(page.keys)
-        page_mass = sum(weights[k] * n**0.5 for k, n in page_counts.items())
+        page_mass = _mass(page_counts, weights)
         # Dictionary words count in the Dice only where both sides have them.
-        page_bare = sum(weights[k] * n**0.5 for k, n in page_counts.items() if k not in words)
-        made: list[PageKeys] = []
-
-        def page_keys() -> PageKeys:
-            """Where each key sits on the page: made when a first candidate is aligned."""
-            if not made:
-                made.append(PageKeys(align_keys))
-            return made[0]
+        page_bare = _mass(page_counts, weights, leave_out=words)
+        # Where each key sits on the page: made when a first candidate is aligned (most
+        # pages align none).
+        page_keys = cache(lambda: PageKeys(align_keys))
 
         chains: dict[int, Chain] = {}
         hopeful = aligned_docs  # the candidates that could reach THRESHOLD
@@ -549,7 +545,7 @@ class DispatchIndex:
                 disp_weights = {k: w for k, w, kind in zip(candidate.keys, map(
                     disp_weights.__getitem__, candidate.keys), candidate.kinds, strict=True)
                     if kind != "word"}
-            disp_mass = _mass(candidate.keys, disp_weights)
+            disp_mass = _mass(Counter(candidate.keys), disp_weights)
             own = page_mass if "word" in candidate.kinds else page_bare
             dice = 2 * chain.weight / max(own + disp_mass, 1e-9)
             score = translation_score(z, chain.weight, dice, minima)
@@ -752,10 +748,12 @@ def could_pass(
             and 2 * chain_weight / max(dice_divisor, 1e-9) >= BOUND_SLACK * minima[2])
 
 
-def _mass(keys: tuple[int, ...], weights: dict[int, float]) -> float:
-    """Total weight of a text's anchors, repeated keys counting as in `align`."""
-    counts = Counter(keys)
-    return sum(weights.get(k, 0.0) * n**0.5 for k, n in counts.items())
+def _mass(
+    counts: Counter[int], weights: dict[int, float], leave_out: set[int] = frozenset()  # type: ignore[assignment]
+) -> float:
+    """Total weight of a text's anchors (`counts`: how often each key occurs), repeated keys
+    counting as in `align`; the keys in `leave_out` weigh nothing."""
+    return sum(weights.get(k, 0.0) * n**0.5 for k, n in counts.items() if k not in leave_out)
 
 
 def _match(candidate: _Candidate, verdict: Verdict) -> DispatchMatch:
