@@ -11,6 +11,7 @@ hidden. One pass serves both, so the page is walked once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -131,7 +132,6 @@ CONTENT_TOKENS = {"article", "body", "content", "main", "story", "entry", "text"
 FURNITURE_TAGS = {"nav", "footer", "aside"}
 NEVER_FURNITURE_TAGS = {"body", "html", "main", "article"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-_NON_TOKEN = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +163,9 @@ def walk(tree: Any) -> Walk:
     root = body if body is not None else tree
     lines: list[Line] = []
     ad_labels: list[str] = []
+    # Whitespace met with nothing before it starts no line (its link characters still
+    # count until the next line break, as they did when it was buffered): most of a
+    # page's text nodes are the indentation between its elements.
     buffer: list[str] = []
     link_chars = 0
     links: list[Any] = []  # open <a> elements
@@ -183,7 +186,7 @@ def walk(tree: Any) -> Walk:
         lines.append(Line(line, zone, element, origin, min(chars, len(line)), furniture, hidden))
 
     pushed: list[Any] = []
-    skip, blocks, chrome = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS
+    skip, blocks, chrome, furniture_tags = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS, FURNITURE_TAGS
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         tag = element.tag
@@ -217,20 +220,27 @@ def walk(tree: Any) -> Walk:
                     zone = "caption"
                 else:
                     zone = _zone_for(parent_zone, tag, class_, id_, get("itemprop"), get("rel"))
-                hidden = parent[4] or get("hidden") is not None or bool(
-                    _HIDDEN_STYLE.search(get("style") or ""))
+                style = get("style")
+                hidden = parent[4] or get("hidden") is not None or (
+                    style is not None and _HIDDEN_STYLE.search(style) is not None)
             if tag in blocks or zone != parent_zone or hidden != parent[4]:
                 if buffer:
                     flush()
+                else:
+                    link_chars = 0
                 origin = element if zone != parent_zone else parent[2]
-                furniture = element if _is_furniture(tag, class_, id_) else parent[3]
+                if class_ is None and id_ is None:
+                    furniture = element if tag in furniture_tags else parent[3]
+                else:
+                    furniture = element if _is_furniture(tag, class_, id_) else parent[3]
                 frames.append((zone, element, origin, furniture, hidden))
                 pushed.append(element)
             if tag == "a":
                 links.append(element)
             text = element.text
             if text:
-                buffer.append(text)
+                if buffer or not text.isspace():
+                    buffer.append(text)
                 if links:
                     link_chars += len(text)
         else:
@@ -239,11 +249,14 @@ def walk(tree: Any) -> Walk:
             if pushed and pushed[-1] is element:
                 if buffer:
                     flush()
+                else:
+                    link_chars = 0
                 pushed.pop()
                 frames.pop()
             tail = element.tail
             if tail:
-                buffer.append(tail)
+                if buffer or not tail.isspace():
+                    buffer.append(tail)
                 if links:
                     link_chars += len(tail)
     if buffer:
@@ -251,25 +264,38 @@ def walk(tree: Any) -> Walk:
     return Walk(tuple(lines), tuple(dict.fromkeys(ad_labels))[:20])
 
 
-@lru_cache(maxsize=65536)
-def _tokens(*attributes: str | None) -> tuple[str, ...]:
-    text = " ".join(a for a in attributes if a).lower()
-    return tuple(t for t in _NON_TOKEN.split(text) if t)
+def _token_pattern(words: Iterable[str], *, prefix: bool) -> re.Pattern[str]:
+    """A search for a class/id token (the runs of [a-z0-9] of the lowered attributes)
+    that is one of `words`, or, with `prefix`, starts with one: the attribute string is
+    searched once rather than split into tokens and each token tested."""
+    end = "" if prefix else "(?![a-z0-9])"
+    return re.compile(rf"(?<![a-z0-9])(?:{'|'.join(map(re.escape, words))}){end}")
+
+
+_CHROME_TOKEN = _token_pattern(CHROME_TOKENS, prefix=False)
+_CAPTION_TOKEN = _token_pattern(CAPTION_TOKENS, prefix=True)
+_BYLINE_TOKEN = re.compile(f"{_token_pattern(BYLINE_PREFIXES, prefix=True).pattern}"
+                           f"|{_token_pattern(BYLINE_WORDS, prefix=False).pattern}")
+_CONTENT_TOKEN = _token_pattern(CONTENT_TOKENS, prefix=False)
+_FURNITURE_TOKEN = {words: _token_pattern(words, prefix=True)
+                    for words in (FURNITURE, STRONG_FURNITURE)}
+
+
+def _lowered(*attributes: str | None) -> str:
+    return " ".join(a for a in attributes if a).lower()
 
 
 @lru_cache(maxsize=65536)
 def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | None:
     """Zone from the tag and the class/id/itemprop/rel tokens ("article__author" → author)."""
-    tokens = _tokens(*attributes)
-    if tag in CHROME_TAGS or any(t in CHROME_TOKENS for t in tokens):
+    text = _lowered(*attributes)
+    if tag in CHROME_TAGS or _CHROME_TOKEN.search(text):
         return "outside"
     if parent == "outside":
         return parent
-    if tag not in CONTAINER_TAGS and any(t.startswith(CAPTION_TOKENS) for t in tokens):
+    if tag not in CONTAINER_TAGS and _CAPTION_TOKEN.search(text):
         return "caption"
-    if any(t.startswith(BYLINE_PREFIXES) or t in BYLINE_WORDS for t in tokens):
-        return "byline"
-    if tag == "address" or "author" in tokens:
+    if tag == "address" or _BYLINE_TOKEN.search(text):  # "author" itself is a byline prefix
         return "byline"
     return parent
 
@@ -281,9 +307,9 @@ def _is_furniture(tag: str, class_: str | None, id_: str | None,
         return True
     if tag in NEVER_FURNITURE_TAGS or not (class_ or id_):
         return False
-    tokens = _tokens(class_, id_)
-    return (any(t.startswith(words) for t in tokens)
-            and not any(t in CONTENT_TOKENS for t in tokens))
+    text = _lowered(class_, id_)
+    return (_FURNITURE_TOKEN[words].search(text) is not None
+            and _CONTENT_TOKEN.search(text) is None)
 
 
 def is_furniture(element: Any) -> bool:
