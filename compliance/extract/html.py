@@ -277,7 +277,7 @@ def _article(lines: tuple[Line, ...], text: str,
         if not _mostly_short_lines(paragraphs):
             keep = set(chosen)
             main = _main_blocks(paragraphs)
-            others = _renumber(_block(line) for i, line in enumerate(lines) if i not in keep)
+            others = _renumber(line for i, line in enumerate(lines) if i not in keep)
             return main, others
     paragraphs = _paragraphs(_trafilatura(parse_html(text, for_trafilatura=True), url, fast=True))
     if _looks_like_navigation(paragraphs):
@@ -286,22 +286,21 @@ def _article(lines: tuple[Line, ...], text: str,
                                               fast=False))
     main = _main_blocks([p for p in paragraphs if p])
     squashed = _squash("\n".join(b.text for b in main))
-    others = _renumber(_block(line) for line in lines if line.text not in squashed)
+    others = _renumber(line for line in lines if line.text not in squashed)
     return main, others
 
 
-def _block(line: Line) -> Block:
-    return Block(line.text, 0, len(line.text), line.zone or "outside")
-
-
-def _renumber(lines: Iterable[Block]) -> tuple[Block, ...]:
-    """Offsets of each outside zone run over the lines kept in that zone."""
+def _renumber(lines: Iterable[Line]) -> tuple[Block, ...]:
+    """Blocks of the lines outside the article, each zone's offsets running over the lines
+    kept in that zone (a line in no zone is outside)."""
     offsets: dict[str, int] = {}
     kept = []
     for line in lines:
-        start = offsets.get(line.zone, 0)
-        kept.append(Block(line.text, start, start + len(line.text), line.zone))
-        offsets[line.zone] = start + len(line.text) + 1
+        zone = line.zone or "outside"
+        start = offsets.get(zone, 0)
+        end = start + len(line.text)
+        kept.append(Block(line.text, start, end, zone))
+        offsets[zone] = end + 1
     return tuple(kept)
 
 

@@ -11,8 +11,10 @@ agree). Anchors keep their offsets so that alignment can show passages.
 from __future__ import annotations
 
 import re
+import sys
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 from anyascii import anyascii
@@ -306,6 +308,14 @@ _CLASSES = str.maketrans({"w": "v", "f": "v", "z": "s", "c": "t", "q": "k", "r":
                           "h": None})
 
 
+_NOT_ASCII_LETTER = re.compile(r"[^a-z]")
+_DROP_ASCII_NON_LETTERS = str.maketrans("", "", "".join(
+    chr(code) for code in range(128) if not "a" <= chr(code) <= "z"))
+_DOUBLED = re.compile(r"(.)\1+")
+_GLIDE_J = re.compile(r"(?<=[aeiouy])j(?![aeiou])")
+_FIRST_GROUP = itemgetter(1)  # a callable in C: a "\\1" template costs a Python call per use
+
+
 @lru_cache(maxsize=65536)
 def skeleton(word: str) -> str:
     """A coarse consonant skeleton that transliterations of one name share.
@@ -314,12 +324,17 @@ def skeleton(word: str) -> str:
     and liquids merge (Japanese and Chinese readings do not tell l from r,
     Chinese drops final n/ng distinctions), the initial sound is kept.
     """
-    ascii_word = re.sub(r"[^a-z]", "", anyascii(word).lower())
+    ascii_word = anyascii(word).lower()
+    if ascii_word.isascii():  # as anyascii's always is: a C table drops all but a-z
+        ascii_word = ascii_word.translate(_DROP_ASCII_NON_LETTERS)
+    else:
+        ascii_word = _NOT_ASCII_LETTER.sub("", ascii_word)
     if not ascii_word:
         return ""
     head = "a" if ascii_word[0] in "aeiouy" else ""
-    ascii_word = re.sub(r"(.)\1+", r"\1", ascii_word)  # Matthew, Scholl: doubled letters
-    ascii_word = re.sub(r"(?<=[aeiouy])j(?![aeiou])", "", ascii_word)  # Selenskyj, Kyjiw
+    ascii_word = _DOUBLED.sub(_FIRST_GROUP, ascii_word)  # Matthew, Scholl: doubled letters
+    if "j" in ascii_word:
+        ascii_word = _GLIDE_J.sub("", ascii_word)  # Selenskyj, Kyjiw
     for old, new in _DIGRAPHS:
         ascii_word = ascii_word.replace(old, new)
     return head + ascii_word.translate(_CLASSES)
@@ -329,22 +344,50 @@ def _is_name_case(raw: str) -> bool:
     return raw[:1].isupper() and not raw.isupper()
 
 
+@lru_cache(maxsize=1)
+def _capitalised_words() -> re.Pattern[str]:
+    """The words of `_WORD` that do not begin with a lower-case letter, found by the regex
+    engine: the words before each are passed over whole (possessively, so that no word is
+    entered half-way), and every match ends with one such word or at the end of the text.
+
+    Python's regexes have no class for lower-case letters: it is made from the code points
+    (once per process, some 60 ms).
+    """
+    letter = re.compile(r"[^\W\d_]")
+    lower = sorted(ord(c) for c in map(chr, range(sys.maxunicode + 1))
+                   if c.islower() and letter.match(c))
+    runs: list[list[int]] = []
+    for code in lower:
+        if runs and code == runs[-1][1] + 1:
+            runs[-1][1] = code
+        else:
+            runs.append([code, code])
+    lower_class = "".join(re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b)))
+                          for a, b in runs)
+    rest = r"[^\W_]*+(?:['’][^\W\d_]+)?+"  # what follows a word's first letter, as in _WORD
+    return re.compile(rf"(?:[{lower_class}]{rest}|[\W\d_]++)*+([^\W\d_]{rest})?")
+
+
 def _names(text: str) -> list[Row]:
     """Capitalised words (not sentence-initial common words), acronyms, and joined pairs."""
     cjk = _KANA_OR_HAN.search(text) is not None  # most pages have none: no word to test then
-    lower_forms = {fold(w) for w in set(_WORD.findall(text))
-                   if w[:1].islower() and not (cjk and _KANA_OR_HAN.search(w))}
+    lower_words = [w for w in set(_WORD.findall(text)) if w[0].islower()]
+    if cjk:
+        lower_words = [w for w in lower_words if not _KANA_OR_HAN.search(w)]
+    # Folded all at once: no word holds a line break, and folding keeps them apart.
+    lower_forms = set(fold("\n".join(lower_words)).split("\n")) if lower_words else set()
     calendar_words = _month_and_day_names()
     out: list[Row] = []
     previous: tuple[int, int] | None = None  # span of the name just before
     # A word between two names keeps them apart by itself (see the joined test below):
-    # the words that can be no name are passed over without further ado.
-    for m in _WORD.finditer(text):
-        raw = m.group()
-        if raw[0].islower() or (cjk and _KANA_OR_HAN.search(raw)):
+    # the lower-case words, which can be no name, are not even visited.
+    for m in _capitalised_words().finditer(text):
+        raw = m.group(1)
+        if raw is None or (cjk and _KANA_OR_HAN.search(raw)):
             continue
+        span = m.span(1)
         if len(raw) >= 2 and raw.isupper() and raw.isalpha():
-            out.append((*m.span(), "a:" + anyascii(raw).lower(), "acro"))
+            out.append((*span, "a:" + anyascii(raw).lower(), "acro"))
             previous = None
             continue
         if not _is_name_case(raw):
@@ -355,12 +398,12 @@ def _names(text: str) -> list[Row]:
             previous = None
             continue
         if key:
-            out.append((*m.span(), key, "name"))
-        if previous is not None and text[previous[1] : m.start()] in (" ", "-", "\u00a0"):
-            joined = skeleton(text[previous[0] : m.end()])
+            out.append((*span, key, "name"))
+        if previous is not None and text[previous[1] : span[0]] in (" ", "-", "\u00a0"):
+            joined = skeleton(text[previous[0] : span[1]])
             if len(joined) >= 4:
-                out.append((previous[0], m.end(), "j:" + joined, "joined"))
-        previous = m.span()
+                out.append((previous[0], span[1], "j:" + joined, "joined"))
+        previous = span
     return out
 
 

@@ -23,6 +23,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from operator import itemgetter
 from pathlib import Path
 
 from ..model import Document
@@ -422,24 +423,27 @@ class DispatchIndex:
         rows = anchor_rows(text, document.lang)
         if not rows:
             return []
-        page = AnchorSide(tuple([stable_hash(r[2]) for r in rows]), tuple([r[:2] for r in rows]))
-        kinds = dict(zip(page.keys, [r[3] for r in rows], strict=True))
-        df = self._dfs(set(page.keys))
+        keys = tuple(map(stable_hash, map(itemgetter(2), rows)))  # C loops: a thousand rows
+        page = AnchorSide(keys, tuple(map(itemgetter(0, 1), rows)))
+        kinds = dict(zip(keys, map(itemgetter(3), rows), strict=True))
+        df = self._dfs(set(keys))
         total = max(self._count(), 1)
         weights: dict[int, float] = {}
         words: set[int] = set()
+        dropped: set[int] = set()
         for k, kind in kinds.items():  # one pass: weights, in the order of `kinds`, and words
             n = df.get(k, 0)
-            rarity = _rarity(n, total)
             if kind == "word":
                 words.add(k)
                 # A word no dispatch has weighs nothing in the page's mass; a common one
                 # ("said", "government") is not worth aligning.
-                if not n or rarity < WORD_RARITY_MIN:
+                if not n or (rarity := _rarity(n, total)) < WORD_RARITY_MIN:
                     weights[k] = 0.0
+                    dropped.add(k)
                     continue
+            else:
+                rarity = _rarity(n, total)
             weights[k] = BASE_WEIGHT[kind] * rarity
-        dropped = {k for k in words if not weights[k]}
         align_keys = (tuple(-1 if k in dropped else k for k in page.keys) if dropped
                       else page.keys)
         pool = self._translation_pool(page, df, weights, day_number(document.published), words)
@@ -613,7 +617,8 @@ class DispatchIndex:
         Dictionary words have their own budget: there are many, and they must not
         crowd out the numbers and names.
         """
-        known = sorted((k for k in set(page.keys) if df.get(k)), key=lambda k: df[k])
+        # `df` holds the page's keys some dispatch has, in the order of set(page.keys).
+        known = sorted(df, key=df.__getitem__)
         votes: defaultdict[int, float] = defaultdict(float)
         rare_words = [k for k in known if k in words and df[k] <= ANCHOR_RARE][:WORD_KEYS]
         known = [k for k in known if k not in words]
@@ -639,8 +644,10 @@ class DispatchIndex:
                     (key, lo, hi, ANCHOR_RARE),
                 ):
                     votes[doc] += weights[key]
-        # The strongest few of a thousand or more (nsmallest is sorted()[:n], cheaper).
-        ranked = heapq.nsmallest(TRANSLATION_POOL, votes.items(), key=lambda kv: (-kv[1], kv[0]))
+        # The strongest few of a thousand or more (nsmallest is sorted()[:n], cheaper), as
+        # (-vote, doc) pairs: compared as they are, without a key function to call.
+        ranked = [(doc, -vote) for vote, doc in heapq.nsmallest(
+            TRANSLATION_POOL, zip(map(float.__neg__, votes.values()), votes, strict=True))]
         if not word_votes:
             return ranked
         # Words add their own strongest candidates; they do not push out the others.
@@ -734,7 +741,7 @@ def pass_bounds(
     if counts is None:
         counts = Counter(keys)
     bound, shared = chain_bound(page_counts, counts, weight)
-    own = page_mass if words & counts.keys() else page_bare
+    own = page_bare if words.isdisjoint(shared) else page_mass  # the page's words: its keys
     return bound, own + sum(weights.get(k, 0.0) * counts[k] ** 0.5 for k in shared)
 
 
