@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from lxml import etree
 
@@ -134,9 +134,11 @@ NEVER_FURNITURE_TAGS = {"body", "html", "main", "article"}
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
-    """A visible line of the page and where it sits (elements are the parsed tree's)."""
+class Line(NamedTuple):
+    """A visible line of the page and where it sits (elements are the parsed tree's).
+
+    A named tuple: a page makes hundreds, and a frozen dataclass costs three times as
+    much to make."""
 
     text: str
     zone: Zone | None  # None: main or outside, settled against the main text later
@@ -199,7 +201,7 @@ def walk(tree: Any) -> Walk:
             parent_zone = parent[0]
             attrib = element.attrib
             if not attrib:
-                class_ = id_ = None
+                furnishes = tag in furniture_tags
                 hidden = parent[4]
                 if parent_zone == "caption":
                     zone = parent_zone
@@ -214,12 +216,8 @@ def walk(tree: Any) -> Walk:
             else:
                 get = attrib.get
                 class_, id_ = get("class"), get("id")
-                if parent_zone == "caption":
-                    zone = parent_zone
-                elif tag in ("figure", "figcaption"):
-                    zone = "caption"
-                else:
-                    zone = _zone_for(parent_zone, tag, class_, id_, get("itemprop"), get("rel"))
+                zone, furnishes = _classify(parent_zone, tag, class_, id_, get("itemprop"),
+                                            get("rel"))
                 style = get("style")
                 hidden = parent[4] or get("hidden") is not None or (
                     style is not None and _HIDDEN_STYLE.search(style) is not None)
@@ -229,10 +227,7 @@ def walk(tree: Any) -> Walk:
                 else:
                     link_chars = 0
                 origin = element if zone != parent_zone else parent[2]
-                if class_ is None and id_ is None:
-                    furniture = element if tag in furniture_tags else parent[3]
-                else:
-                    furniture = element if _is_furniture(tag, class_, id_) else parent[3]
+                furniture = element if furnishes else parent[3]
                 frames.append((zone, element, origin, furniture, hidden))
                 pushed.append(element)
             if tag == "a":
@@ -286,6 +281,19 @@ def _lowered(*attributes: str | None) -> str:
 
 
 @lru_cache(maxsize=65536)
+def _classify(parent: Zone | None, tag: str, class_: str | None, id_: str | None,
+              itemprop: str | None, rel: str | None) -> tuple[Zone | None, bool]:
+    """The zone of an element with attributes, and whether it is page furniture: one
+    cached call for both (most elements have attributes, and a page has hundreds)."""
+    if parent == "caption":
+        zone = parent
+    elif tag in ("figure", "figcaption"):
+        zone = "caption"
+    else:
+        zone = _zone_for(parent, tag, class_, id_, itemprop, rel)
+    return zone, _is_furniture(tag, class_, id_)
+
+
 def _zone_for(parent: Zone | None, tag: str, *attributes: str | None) -> Zone | None:
     """Zone from the tag and the class/id/itemprop/rel tokens ("article__author" → author)."""
     text = _lowered(*attributes)
