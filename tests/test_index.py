@@ -658,6 +658,30 @@ def test_alignment_is_exact_and_never_outweighs_its_bound() -> None:
         assert chain.weight <= bound + 1e-9
 
 
+def test_z_ceiling_is_never_below_the_z_and_meets_it_when_all_are_known() -> None:
+    """`z_ceiling`, which spares aligning every runner-up when no candidate's z can reach
+    its minimum, is at least the z whatever the unknown chains weigh within their bounds
+    (0 and each bound included), and is the z itself when none is unknown."""
+    import random
+
+    from compliance.index.match import runner_up_z
+    from compliance.index.store import z_ceiling
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        known = [rng.choice([0.0, rng.random() * 10]) for _ in range(rng.randint(0, 20))]
+        uppers = [rng.choice([0.0, rng.random() * 10]) for _ in range(rng.randint(0, 16))]
+        top, pool = rng.random() * 20, rng.choice([1, 5, 30])
+        ceiling = z_ceiling(top, known, uppers, pool)
+        for _ in range(10):
+            chains = [rng.choice([0.0, upper, rng.random() * upper]) for upper in uppers]
+            assert runner_up_z(top, known + chains, pool) <= ceiling + 1e-9
+        exact = runner_up_z(top, known + uppers, pool)
+        if exact > 0:
+            assert z_ceiling(top, known + uppers, [], pool) == pytest.approx(exact)
+    assert z_ceiling(1.0, [5.0, 5.0], [3.0], 1) == 0.0  # the others outweigh it: z ≤ 0
+
+
 def test_could_pass_rules_out_only_scores_below_the_threshold() -> None:
     """A candidate ruled out by its weight and Dice bounds scores below THRESHOLD whatever
     its z; one at the minima (rounded score 0.5) is kept."""

@@ -490,28 +490,51 @@ class DispatchIndex:
             # when one of them may pass are all aligned, for the runners-up of its z.
             lexical_langs = word_langs() if words else frozenset()
             hopeful = set()
+            ceilings: dict[int, float] = {}  # the heaviest chain each candidate could have
+            z_minima: dict[int, float] = {}
             for doc, _, keys in to_align:
                 minima = calibration(document.lang or page_script, langs[doc],
                                      langs[doc] in lexical_langs)
                 bound, divisor = pass_bounds(page_counts, keys, weigh(doc), weights, words,
                                              page_mass, page_bare, key_counts[doc])
+                ceilings[doc] = bound
                 if not could_pass(bound, divisor, minima):
                     continue
                 chains[doc] = align(page_keys(), keys, weigh(doc))
                 if could_pass(chains[doc].weight, divisor, minima):
                     hopeful.add(doc)
+                    z_minima[doc] = minima[0]
             if not hopeful:
                 return []
-        aligned = [(chains[doc] if doc in chains else align(page_keys(), keys, weigh(doc)), doc)
-                   for doc, _, keys in to_align]
-        aligned.sort(key=lambda pair: -pair[0].weight)
         rest = [v for d, v, _ in eligible if d not in aligned_docs]
-        scores = [chain.weight for chain, _ in aligned] + rest
-        ranked = [(chain, doc, rank, scores) for rank, (chain, doc) in enumerate(aligned[:top])]
         # A language without a dictionary shares no words; one with a small dictionary
         # (Russian) shares few: either is ranked against the others' chains without words.
         wordless = {doc for doc, _, _, lang, _, _ in rows
                     if lang not in word_langs() or lang in CYRILLIC_LANGS}
+        if passing_only:
+            # The runners-up need every candidate aligned; first, whether even the most
+            # the z could be, their chains unknown but bounded, lets one pass.
+            def z_too_low(doc: int) -> bool:
+                bare = bool(words) and doc in wordless  # ranked by chains without words
+                known, unknown = list(rest), []
+                for other, _, _ in to_align:
+                    if other == doc:
+                        continue
+                    if other in chains and (not bare or other in wordless):
+                        known.append(chains[other].weight)
+                    else:  # a chain without words weighs no more than the one with them
+                        unknown.append(chains[other].weight if other in chains
+                                       else ceilings[other])
+                ceiling = z_ceiling(chains[doc].weight, known, unknown, TRANSLATION_POOL)
+                return ceiling < BOUND_SLACK * z_minima[doc]
+
+            if all(map(z_too_low, hopeful)):
+                return []
+        aligned = [(chains[doc] if doc in chains else align(page_keys(), keys, weigh(doc)), doc)
+                   for doc, _, keys in to_align]
+        aligned.sort(key=lambda pair: -pair[0].weight)
+        scores = [chain.weight for chain, _ in aligned] + rest
+        ranked = [(chain, doc, rank, scores) for rank, (chain, doc) in enumerate(aligned[:top])]
         if passing_only and not wordless & hopeful:
             # Their re-alignment only ranks them, and none of them can pass. Nothing after
             # them in `ranked` is lost either: a chain that can pass outweighs any single
@@ -743,6 +766,38 @@ def pass_bounds(
     bound, shared = chain_bound(page_counts, counts, weight)
     own = page_bare if words.isdisjoint(shared) else page_mass  # the page's words: its keys
     return bound, own + sum(weights.get(k, 0.0) * counts[k] ** 0.5 for k in shared)
+
+
+def z_ceiling(top: float, known: list[float], unknown: list[float], pool: int) -> float:
+    """The most `runner_up_z(top, others, pool)` can be when of the others those in
+    `known` are exact and each of the `unknown` lies between 0 and the value given.
+
+    The others' mean is least with the unknown at 0, their spread least where each
+    unknown is as near as it can be to a common centre m: the least sum of squares is
+    found for m in each stretch between the sorted upper ends (a quadratic there).
+    """
+    count = len(known) + len(unknown)
+    n = count + max(0, pool - 1 - count)  # padded with zeros, as runner_up_z does
+    if not n:
+        return top / 0.25
+    fixed = n - len(unknown)  # the known values and the padding
+    total, squares = sum(known), sum(v * v for v in known)
+    numerator = top - total / n
+    if numerator <= 0:
+        return 0.0  # the z is at most 0
+    uppers = sorted(unknown)
+    least = math.inf
+    below = below_squares = 0.0  # sum and squares of the uppers lying below m
+    for k in range(len(uppers) + 1):  # the k smallest uppers lie below m
+        low, high = (uppers[k - 1] if k else 0.0), (uppers[k] if k < len(uppers) else math.inf)
+        m = (total + below) / (fixed + k) if fixed + k else low
+        m = min(max(m, low), high)
+        least = min(least, squares - 2 * m * total + fixed * m * m
+                    + k * m * m - 2 * m * below + below_squares)
+        if k < len(uppers):
+            below += uppers[k]
+            below_squares += uppers[k] ** 2
+    return numerator / (math.sqrt(max(least, 0.0) / n) + 0.25)
 
 
 def could_pass(
