@@ -185,10 +185,12 @@ def walk(tree: Any) -> Walk:
         if line.lower().strip(" -–—:") in AD_LABELS:
             ad_labels.append(f"ad label: {line!r}")
         zone, element, origin, furniture, hidden = frames[-1]
-        lines.append(Line(line, zone, element, origin, min(chars, len(line)), furniture, hidden))
+        lines.append(new_line(Line, (line, zone, element, origin, min(chars, len(line)),
+                                     furniture, hidden)))
 
     pushed: list[Any] = []
     skip, blocks, chrome, furniture_tags = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS, FURNITURE_TAGS
+    new_line = tuple.__new__  # Line's fields in order, without its __new__ in Python
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
         tag = element.tag

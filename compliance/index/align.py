@@ -32,7 +32,8 @@ class PageKeys:
         self.keys = keys
         self.positions: dict[int, list[int]] = defaultdict(list)
         for i, key in enumerate(keys):
-            self.positions[key].append(i)
+            if key >= 0:  # a negative key holds a place and pairs with nothing
+                self.positions[key].append(i)
 
 
 def align(

@@ -386,16 +386,13 @@ def _names(text: str) -> list[Row]:
         if raw is None or (cjk and _KANA_OR_HAN.search(raw)):
             continue
         span = m.span(1)
-        if len(raw) >= 2 and raw.isupper() and raw.isalpha():
-            out.append((*span, "a:" + anyascii(raw).lower(), "acro"))
+        acronym, folded, key = _name_forms(raw)
+        if acronym:
+            out.append((*span, acronym, "acro"))
             previous = None
             continue
-        if not _is_name_case(raw):
-            previous = None
-            continue
-        folded, key = _name_forms(raw)
-        if folded in lower_forms or folded in calendar_words:
-            previous = None
+        if folded is None or folded in lower_forms or folded in calendar_words:
+            previous = None  # not capitalised as names are ("iPhone", "ǅ"), or a common word
             continue
         if key:
             out.append((*span, key, "name"))
@@ -408,10 +405,16 @@ def _names(text: str) -> list[Row]:
 
 
 @lru_cache(maxsize=1 << 16)  # capitalised words (German nouns too) recur from page to page
-def _name_forms(raw: str) -> tuple[str, str | None]:
-    """The folded word, and its name key when its skeleton is long enough to mean anything."""
+def _name_forms(raw: str) -> tuple[str | None, str | None, str | None]:
+    """What a word not starting in lower case is: its acronym key ("NATO"), or else, when
+    it is capitalised as a name is, the folded word and its name key (when its skeleton
+    is long enough to mean anything)."""
+    if len(raw) >= 2 and raw.isupper() and raw.isalpha():
+        return "a:" + anyascii(raw).lower(), None, None
+    if not _is_name_case(raw):
+        return None, None, None
     key = skeleton(raw)
-    return fold(raw), "p:" + key if len(key) >= 3 else None
+    return None, fold(raw), "p:" + key if len(key) >= 3 else None
 
 
 def _han_readings(text: str) -> list[Row]:
