@@ -614,7 +614,7 @@ class DispatchIndex:
         if not keys:
             return {}
         cache = self._df_cache
-        missing = [k for k in keys if k not in cache]
+        missing = list(keys.difference(cache))  # a C loop; their order does not matter
         if missing:
             if len(cache) + len(missing) > DF_CACHE:
                 cache.clear()
@@ -622,8 +622,7 @@ class DispatchIndex:
             marks = ",".join("?" * len(missing))
             rows = self._db.execute(f"SELECT hash, df FROM anchor_df WHERE hash IN ({marks})",  # nosec B608
                                     missing)
-            for k in missing:
-                cache[k] = 0
+            cache.update(dict.fromkeys(missing, 0))
             cache.update(rows.fetchall())
         return {k: df for k in keys if (df := cache[k])}
 
