@@ -38,12 +38,15 @@ class Anchor(NamedTuple):
     end: int
 
 
+# Each of these starts with a digit and looks behind it only then ("(?<![\d.,]\d)" is
+# "(?<![\d.,])" before that digit): a pattern that starts with a look-behind is tried at
+# every position of the text, one that starts with a digit only where there is a digit.
 _NUMBER = re.compile(
-    r"(?<![\d.,])(?:\d{1,3}(?:([ \u00a0\u202f'.,])\d{3})(?:\1\d{3})*(?:[.,]\d+)?|\d+(?:[.,]\d+)?)"
-    r"(?!\d)"
+    r"\d(?<![\d.,]\d)(?:\d{0,2}(?:([ \u00a0\u202f'.,])\d{3})(?:\1\d{3})*(?:[.,]\d+)?"
+    r"|\d*(?:[.,]\d+)?)(?!\d)"
 )
-_ISO_DATE = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_NUMERIC_DATE = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})\b")
+_ISO_DATE = re.compile(r"(\d(?<!\w\d)\d{3})-(\d{2})-(\d{2})\b")
+_NUMERIC_DATE = re.compile(r"(\d(?<![\d.]\d)\d?)\.(\d{1,2})\.(\d{4})\b")
 _CJK_DATE = re.compile(r"(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]")
 _CJK_WEEKDAY = re.compile(r"(?:星期|礼拜|周)([一二三四五六日天])|([月火水木金土日])(?:曜|[)）])")
 _CJK_WEEKDAY_NUM = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "日": 7, "天": 7,
