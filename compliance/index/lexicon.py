@@ -335,8 +335,9 @@ class Lexicon:
                 i += 1
         return out
 
-    @lru_cache(maxsize=200_000)  # noqa: B019 - one Lexicon per language and process
     def english(self, word: str) -> tuple[str, ...]:
+        """English stems of a word: its own dictionaries', then through a pivot language.
+        Not cached here: its only caller, `_keys`, keeps what it returns."""
         out = list(self.direct(word))
         for via, head in self.pivots.get(stem(word.lower(), self.lang), ()):
             other = lexicon(via) if len(out) < MAX_SENSES else None
