@@ -94,3 +94,17 @@ def test_spark_local_mode_matches_local_engine(rulebook: Rulebook, tmp_path: Pat
     assert (tmp_path / "spark" / "findings.parquet").is_dir()
     stripped = [r for r in spark if isinstance(r, PageResult) and not r.findings]
     assert stripped and all(r.page.raw == b"" and r.page.sha256 for r in stripped)
+
+
+def test_the_spark_submit_file_runs_as_a_script(tmp_path: Path) -> None:
+    """spark-submit runs a file as `__main__`, outside its package: the file the README hands
+    it must import absolutely and give `compliance audit` its arguments."""
+    import subprocess
+    import sys
+
+    import compliance.spark_submit as driver
+
+    done = subprocess.run([sys.executable, driver.__file__, "--help"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "Usage: compliance audit" in done.stdout and "--engine" in done.stdout

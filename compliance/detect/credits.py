@@ -147,10 +147,28 @@ class MarkerPrefilter:
     literals: tuple[str, ...]  # every distinct literal of every marker
     by_literal: dict[str, tuple[int, ...]]  # literal → indices of the markers needing it
     always: tuple[int, ...]  # markers without literals: tried on every block
+    # literal → the longest shorter literal inside it ("afp" in " (afp)"): when that one is
+    # absent from a text, so is this one, and the text need not be searched for it
+    inner: dict[str, str] = field(init=False, repr=False)
+    shortest_first: tuple[str, ...] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        inner = {}
+        for lit in self.literals:
+            shorter = [other for other in self.literals if len(other) < len(lit) and other in lit]
+            if shorter:
+                inner[lit] = max(shorter, key=len)
+        object.__setattr__(self, "inner", inner)
+        object.__setattr__(self, "shortest_first", tuple(sorted(self.literals, key=len)))
 
     def live(self, lowered: str) -> tuple[str, ...]:
         """The literals present in a lowercased text (a whole page: then only these matter)."""
-        return tuple(lit for lit in self.literals if lit in lowered)
+        present: set[str] = set()
+        for lit in self.shortest_first:  # a literal's inner one is tested before it
+            inside = self.inner.get(lit)
+            if (inside is None or inside in present) and lit in lowered:
+                present.add(lit)
+        return tuple(lit for lit in self.literals if lit in present)
 
     def candidates(self, lowered: str, live: Iterable[str]) -> list[int]:
         """Indices, in rulebook order, of the markers that could match this lowercased block."""

@@ -8,8 +8,8 @@ to the output folder; the driver streams the page results back in input order
 (pages without findings arrive stripped of their bytes and text) so that the
 audit store and the reports are written exactly as by the local engine.
 
-Runs with `--engine spark [--master URL]` or through `spark-submit` (see
-`python -m compliance.engines.spark --help`).
+Runs with `--engine spark [--master URL]` or through `spark-submit`, handed the file
+compliance/spark_submit.py (see `python -m compliance.engines.spark --help`).
 """
 
 from __future__ import annotations
@@ -184,7 +184,8 @@ def _write_outputs(session: Any, results: Any, folder: Path, audit_id: str) -> N
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`spark-submit --py-files compliance.whl -m compliance.engines.spark …` entry point."""
+    """`compliance audit --engine spark …`: what compliance/spark_submit.py runs under
+    `spark-submit` (and `python -m compliance.engines.spark`)."""
     from ..cli import cli
 
     cli.main(args=["audit", "--engine", "spark", *(argv if argv is not None else sys.argv[1:])],

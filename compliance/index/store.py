@@ -496,7 +496,8 @@ class DispatchIndex:
                 minima = calibration(document.lang or page_script, langs[doc],
                                      langs[doc] in lexical_langs)
                 bound, divisor = pass_bounds(page_counts, keys, weigh(doc), weights, words,
-                                             page_mass, page_bare, key_counts[doc])
+                                             page_mass, page_bare, key_counts[doc],
+                                             weight_floor=BOUND_SLACK * minima[1])
                 ceilings[doc] = bound
                 if not could_pass(bound, divisor, minima):
                     continue
@@ -751,6 +752,7 @@ def pass_bounds(
     page_mass: float,
     page_bare: float,
     counts: Counter[int] | None = None,
+    weight_floor: float = 0.0,
 ) -> tuple[float, float]:
     """A candidate's heaviest possible chain and the least its Dice can be divided by.
 
@@ -759,10 +761,14 @@ def pass_bounds(
     without words otherwise (at least); the dispatch's mass is at least that of the
     keys it shares with the page, weighed as `_dispatch_weights` weighs them.
     `counts`: the dispatch's key counts when already at hand (Counter(keys)).
+    `weight_floor`: below it the chain cannot pass whatever its Dice, which is then not
+    worked out (infinite divisor).
     """
     if counts is None:
         counts = Counter(keys)
     bound, shared = chain_bound(page_counts, counts, weight)
+    if bound < weight_floor:
+        return bound, math.inf
     own = page_bare if words.isdisjoint(shared) else page_mass  # the page's words: its keys
     return bound, own + sum(weights.get(k, 0.0) * counts[k] ** 0.5 for k in shared)
 
