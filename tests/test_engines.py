@@ -108,3 +108,31 @@ def test_the_spark_submit_file_runs_as_a_script(tmp_path: Path) -> None:
                           capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "Usage: compliance audit" in done.stdout and "--engine" in done.stdout
+
+
+def test_settle_freezes_what_is_loaded_once_and_only_with_an_index(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an index, the dictionaries are loaded and set apart from the garbage collector
+    once per process; without one nothing changes."""
+    import gc
+
+    from compliance.engines import local
+
+    freezes: list[int] = []
+    freeze = gc.freeze
+    monkeypatch.setattr(local.gc, "freeze", lambda: freezes.append(1) or freeze())
+    thresholds = gc.get_threshold()
+    settled = list(local._SETTLED)
+    try:
+        local._SETTLED.clear()
+        gc.unfreeze()
+        local.settle(None)
+        assert gc.get_freeze_count() == 0 and not local._SETTLED and not freezes
+        local.settle(object())  # any index: only whether there is one matters
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[2] >= 1000
+        local.settle(object())
+        assert freezes == [1]  # once per process
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        local._SETTLED[:] = settled
