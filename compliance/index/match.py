@@ -200,6 +200,11 @@ class AnchorSide:
     spans: tuple[tuple[int, int], ...]
 
 
+# Added to the runners-up's spread: a z over near-equal runners-up does not soar (z_ceiling
+# in store.py bounds this same z and must use the same figure).
+Z_SPREAD_FLOOR = 0.25
+
+
 def runner_up_z(top: float, others: list[float], pool: int) -> float:
     """How far the best chain stands above the others, in standard deviations.
 
@@ -208,10 +213,10 @@ def runner_up_z(top: float, others: list[float], pool: int) -> float:
     """
     rest = others + [0.0] * max(0, pool - 1 - len(others))
     if not rest:
-        return top / 0.25
+        return top / Z_SPREAD_FLOOR
     mean = sum(rest) / len(rest)
     spread = math.sqrt(sum((x - mean) ** 2 for x in rest) / len(rest))
-    return (top - mean) / (spread + 0.25)
+    return (top - mean) / (spread + Z_SPREAD_FLOOR)
 
 
 def calibration(

@@ -34,6 +34,7 @@ from .fingerprint import Shingles, shingles
 from .lexicon import word_langs
 from .match import (
     THRESHOLD,
+    Z_SPREAD_FLOOR,
     AnchorSide,
     DispatchMatch,
     Verdict,
@@ -784,7 +785,7 @@ def z_ceiling(top: float, known: list[float], unknown: list[float], pool: int) -
     count = len(known) + len(unknown)
     n = count + max(0, pool - 1 - count)  # padded with zeros, as runner_up_z does
     if not n:
-        return top / 0.25
+        return top / Z_SPREAD_FLOOR
     fixed = n - len(unknown)  # the known values and the padding
     total, squares = sum(known), sum(v * v for v in known)
     numerator = top - total / n
@@ -802,7 +803,7 @@ def z_ceiling(top: float, known: list[float], unknown: list[float], pool: int) -
         if k < len(uppers):
             below += uppers[k]
             below_squares += uppers[k] ** 2
-    return numerator / (math.sqrt(max(least, 0.0) / n) + 0.25)
+    return numerator / (math.sqrt(max(least, 0.0) / n) + Z_SPREAD_FLOOR)
 
 
 def could_pass(
