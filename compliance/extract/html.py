@@ -100,7 +100,9 @@ DATE_META_NAMES = {
     "sailthru.date", "parsely-pub-date", "cxenseparse:recs:publishtime",
 }
 MAX_JSONLD_NODES = 5000
-DOC_LANG_SAMPLE = 1200  # enough for a sure guess; classification cost grows with length
+# Enough for a sure guess (the 1,213 real pages get the same languages as from 1,200); the
+# classifier walks every byte in Python, so its cost grows with the length.
+DOC_LANG_SAMPLE = 800
 
 
 class ExtractionError(ValueError):

@@ -9,7 +9,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 MIN_LETTERS = 25  # shorter texts are guessed too unreliably to count as evidence
 MIN_CONFIDENCE = 0.90
-_LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
+_NOT_LETTERS = re.compile(r"[\W\d_]+")
 
 
 @lru_cache(maxsize=1)
@@ -19,7 +19,9 @@ def identifier() -> LanguageIdentifier:
 
 
 def letters(text: str) -> int:
-    return len(_LETTER.findall(text))
+    """How many letters `text` holds (what is left once the rest is removed: no list of
+    one-letter strings to build)."""
+    return len(_NOT_LETTERS.sub("", text))
 
 
 @lru_cache(maxsize=4096)
