@@ -33,7 +33,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from itertools import groupby
+from itertools import groupby, repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -574,12 +574,18 @@ def word_rows(text: str, lang: str | None) -> list[tuple[int, int, str, str]]:
             return out
         pattern, source = _WORD, text
     out = []
-    for m in pattern.finditer(source):
-        keys = _keys(lang, m.group())
+    append = out.append
+    # The words and their keys are looked up by C loops (map); Python visits each word once.
+    matches = list(pattern.finditer(source))
+    for m, keys in zip(matches, map(_keys, repeat(lang), map(_MATCHED, matches))):
         if keys:
             start, end = m.span()
-            out.extend([(start, end, key, "word") for key in keys])
+            for key in keys:
+                append((start, end, key, "word"))
     return out
+
+
+_MATCHED = re.Match.group
 
 
 @lru_cache(maxsize=1 << 18)  # most of a page's words were seen on pages before it
