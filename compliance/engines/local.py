@@ -60,7 +60,10 @@ def settle(index: Any) -> None:
 
     They are a million objects that live as long as the process; a full collection would
     walk them all again (some 0.3 ms a page over a thousand pages), and with them frozen
-    such collections are also made rarer (every 1,000 younger ones instead of 10).
+    such collections are also made rarer (every 1,000 younger ones instead of 10). The
+    youngest are collected every 5,000 allocations instead of 700: a page's short-lived
+    tuples are mostly freed before a collection would visit them (GC time 0.33 → 0.21 ms
+    a page).
     """
     if index is None or _SETTLED:
         return
@@ -71,7 +74,7 @@ def settle(index: Any) -> None:
     gc.collect()  # what is garbage now is not kept for ever
     gc.freeze()
     young, middle, old = gc.get_threshold()
-    gc.set_threshold(young, middle, max(old, 1000))
+    gc.set_threshold(max(young, 5000), middle, max(old, 1000))
 
 
 def _alarm(signum: int, frame: object) -> None:
