@@ -577,7 +577,7 @@ def word_rows(text: str, lang: str | None) -> list[tuple[int, int, str, str]]:
     append = out.append
     # The words and their keys are looked up by C loops (map); Python visits each word once.
     matches = list(pattern.finditer(source))
-    for m, keys in zip(matches, map(_keys, repeat(lang), map(_MATCHED, matches))):
+    for m, keys in zip(matches, map(_keys, repeat(lang), map(_MATCHED, matches)), strict=True):
         if keys:
             start, end = m.span()
             for key in keys:
