@@ -421,13 +421,15 @@ class DispatchIndex:
         """
         self._fresh()
         text = document.text
-        rows = anchor_rows(text, document.lang)
-        if not rows:
+        anchors = anchor_rows(text, document.lang)
+        if not anchors:
             return []
-        keys = tuple(map(stable_hash, map(itemgetter(2), rows)))  # C loops: a thousand rows
-        page = AnchorSide(keys, tuple(map(itemgetter(0, 1), rows)))
-        kinds = dict(zip(keys, map(itemgetter(3), rows), strict=True))
-        df = self._dfs(set(keys))
+        # C loops: a thousand rows. (Not `keys`: the loops below bind that to dispatches'.)
+        anchor_keys = tuple(map(stable_hash, map(itemgetter(2), anchors)))
+        # The anchors' spans only go with the features returned (most pages return none).
+        page = cache(lambda: AnchorSide(anchor_keys, tuple(map(itemgetter(0, 1), anchors))))
+        kinds = dict(zip(anchor_keys, map(itemgetter(3), anchors), strict=True))
+        df = self._dfs(set(anchor_keys))
         total = max(self._count(), 1)
         weights: dict[int, float] = {}
         words: set[int] = set()
@@ -445,9 +447,9 @@ class DispatchIndex:
             else:
                 rarity = _rarity(n, total)
             weights[k] = BASE_WEIGHT[kind] * rarity
-        align_keys = (tuple(-1 if k in dropped else k for k in page.keys) if dropped
-                      else page.keys)
-        pool = self._translation_pool(page, df, weights, day_number(document.published), words)
+        align_keys = (tuple(-1 if k in dropped else k for k in anchor_keys) if dropped
+                      else anchor_keys)
+        pool = self._translation_pool(df, weights, day_number(document.published), words)
         rows = self._pool_rows(pool)
         langs = {row[0]: row[3] for row in rows}
         key_counts = {row[0]: row[5] for row in rows}
@@ -475,7 +477,7 @@ class DispatchIndex:
         # Counted once for the page's mass, its mass without words and the bounds below (a
         # dropped word weighs nothing in any of them: counting it under its own key or as
         # -1, as it is aligned, gives the same sums).
-        page_counts = Counter(page.keys)
+        page_counts = Counter(anchor_keys)
         page_mass = _mass(page_counts, weights)
         # Dictionary words count in the Dice only where both sides have them.
         page_bare = _mass(page_counts, weights, leave_out=words)
@@ -543,7 +545,7 @@ class DispatchIndex:
             # pair (a chain of fewer than two pairs stops the loop below).
             ranked = [r for r in ranked if r[1] not in wordless]
         elif words and wordless & {doc for _, doc in aligned}:
-            bare_keys = PageKeys(tuple(k if k not in words else -1 for k in page.keys))
+            bare_keys = PageKeys(tuple(k if k not in words else -1 for k in anchor_keys))
             keys_of = {doc: keys for doc, _, keys in eligible}
             bare = [
                 (chain if doc in wordless else align(bare_keys, keys_of[doc], weigh(doc)), doc)
@@ -579,7 +581,7 @@ class DispatchIndex:
             dice = 2 * chain.weight / max(own + disp_mass, 1e-9)
             score = translation_score(z, chain.weight, dice, minima)
             if score >= THRESHOLD or not passing_only:
-                out.append(TranslationFeatures(candidate, chain, page, z, dice, score))
+                out.append(TranslationFeatures(candidate, chain, page(), z, dice, score))
         return out
 
     def _pool_keys(
@@ -630,7 +632,6 @@ class DispatchIndex:
 
     def _translation_pool(
         self,
-        page: AnchorSide,
         df: dict[int, int],
         weights: dict[int, float],
         day: int | None,
@@ -641,7 +642,7 @@ class DispatchIndex:
         Dictionary words have their own budget: there are many, and they must not
         crowd out the numbers and names.
         """
-        # `df` holds the page's keys some dispatch has, in the order of set(page.keys).
+        # `df` holds the page's keys some dispatch has, in the order of their set.
         known = sorted(df, key=df.__getitem__)
         votes: defaultdict[int, float] = defaultdict(float)
         rare_words = [k for k in known if k in words and df[k] <= ANCHOR_RARE][:WORD_KEYS]
