@@ -18,7 +18,7 @@ TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+(?:['’][^\W\d_{_CJK}]+)?")
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 _CYRILLIC_CHAR = re.compile(r"[\u0400-\u04ff]")
-_BEFORE_IPA = re.compile(r"[\x00-\u024f]")  # Latin letters (and any other before U+0250)
+_FROM_IPA = re.compile(r"[^\x00-\u024f]")  # not a Latin letter (nor anything before U+0250)
 _SENTENCE_END = re.compile(r"(?<=[.!?。！？])[\"'”»)\]]*\s+|(?<=[。！？])|\n+")
 _MASK = (1 << 63) - 1
 # Languages by script, where a rule depends on how a language is written.
@@ -124,5 +124,5 @@ def script_of(text: str) -> str:
     cyr = len(_CYRILLIC_CHAR.findall(letters))
     if cyr * 2 > len(letters):
         return "cyrillic"
-    latin = len(_BEFORE_IPA.findall(letters))
+    latin = len(letters) - len(_FROM_IPA.findall(letters))  # the fewer: a shorter list
     return "latin" if latin * 2 > len(letters) else "other"
