@@ -554,6 +554,9 @@ def word_keys(text: str, lang: str | None) -> list[tuple[str, int, int]]:
     return [(key, start, end) for start, end, key, _ in word_rows(text, lang)]
 
 
+_MATCHED = re.Match.group  # a matched word, by a C call (for map)
+
+
 def word_rows(text: str, lang: str | None) -> list[tuple[int, int, str, str]]:
     """`word_keys` as anchor rows: (start, end, key, "word"), what anchors.py sorts in."""
     if lang == "en":
@@ -583,9 +586,6 @@ def word_rows(text: str, lang: str | None) -> list[tuple[int, int, str, str]]:
             for key in keys:
                 append((start, end, key, "word"))
     return out
-
-
-_MATCHED = re.Match.group
 
 
 @lru_cache(maxsize=1 << 18)  # most of a page's words were seen on pages before it
