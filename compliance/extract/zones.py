@@ -189,7 +189,7 @@ def walk(tree: Any) -> Walk:
                                      furniture, hidden)))
 
     pushed: list[Any] = []
-    skip, blocks, chrome, furniture_tags = SKIP_TAGS, BLOCK_TAGS, CHROME_TAGS, FURNITURE_TAGS
+    skip, blocks = SKIP_TAGS, BLOCK_TAGS
     new_line = tuple.__new__  # Line's fields in order, without its __new__ in Python
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
@@ -203,18 +203,8 @@ def walk(tree: Any) -> Walk:
             parent_zone = parent[0]
             attrib = element.attrib
             if not attrib:
-                furnishes = tag in furniture_tags
-                hidden = parent[4]
-                if parent_zone == "caption":
-                    zone = parent_zone
-                elif tag in ("figure", "figcaption"):
-                    zone = "caption"
-                elif tag in chrome:
-                    zone = "outside"
-                elif tag == "address" and parent_zone != "outside":
-                    zone = "byline"
-                else:
-                    zone = parent_zone
+                zone, furnishes = _classify(parent_zone, tag, None, None, None, None)
+                hidden = parent[4]  # hidden only by an attribute, which it has not
             else:
                 get = attrib.get
                 class_, id_ = get("class"), get("id")
@@ -285,8 +275,8 @@ def _lowered(*attributes: str | None) -> str:
 @lru_cache(maxsize=65536)
 def _classify(parent: Zone | None, tag: str, class_: str | None, id_: str | None,
               itemprop: str | None, rel: str | None) -> tuple[Zone | None, bool]:
-    """The zone of an element with attributes, and whether it is page furniture: one
-    cached call for both (most elements have attributes, and a page has hundreds)."""
+    """The zone of an element, and whether it is page furniture: one cached call for both
+    (a page has hundreds of elements, and few distinct tag and attribute sets)."""
     if parent == "caption":
         zone = parent
     elif tag in ("figure", "figcaption"):
